@@ -1,0 +1,37 @@
+# imse-keras: `make demo` and `make test` each set up .venv from scratch when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+# Use the official checkpoints beside the checkout when they are there
+# (no download needed); otherwise they are downloaded once into the cache.
+SHARED_OFFICIAL := $(wildcard ../shared/official/g_best_pesq_3.399)
+ifneq ($(SHARED_OFFICIAL),)
+export IMSE_WEIGHTS ?= $(abspath ../shared/official)
+endif
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: all setup demo test test-slow clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,demo]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/imse demo --out demo_out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+clean:
+	rm -rf $(VENV) demo_out .pytest_cache

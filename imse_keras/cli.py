@@ -1,0 +1,270 @@
+"""The ``imse`` command line: thin wrappers over the library.
+
+Exit codes: 0 success, 1 a reported error (bad input, missing weights, ...),
+2 a usage error (unknown option, missing argument). Heavy imports (TensorFlow)
+happen inside the commands, so ``imse --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from imse_keras import __version__
+
+OVERLAP_CHOICES = ("crossfade", "official")
+PRESET_CHOICES = ("imse", "imse_paper", "tiny")
+
+_weights_option = click.option(
+    "--weights",
+    "-w",
+    default=None,
+    metavar="NAME|PATH",
+    help="Official checkpoint name (g_best_pesq_3.399, g_best_pesq_3.373, or alias 3.399/3.373), "
+    "a PyTorch checkpoint file, or a Keras .weights.h5 file. Default: g_best_pesq_3.399, "
+    "downloaded once (or taken from $IMSE_WEIGHTS).",
+)
+_preset_option = click.option(
+    "--preset",
+    type=click.Choice(PRESET_CHOICES),
+    default="imse",
+    show_default=True,
+    help="Architecture of the weights.",
+)
+_threads_option = click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="TensorFlow intra-op threads  [default: $IMSE_THREADS or 2]",
+)
+_overlap_option = click.option(
+    "--overlap",
+    type=click.Choice(OVERLAP_CHOICES),
+    default="crossfade",
+    show_default=True,
+    help="How the overlapping tail segment of a long file is merged: a raised-cosine "
+    "cross-fade, or taken from the last segment as the authors' inference.py does.",
+)
+_download_option = click.option(
+    "--download/--no-download",
+    default=True,
+    show_default=True,
+    help="Allow downloading the official weights when no local copy exists.",
+)
+
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(message.splitlines()[0] if message else "failed")
+
+
+def _load(weights, preset, threads, download):
+    """Configure TF and load the model; library errors become one-line exits."""
+    from imse_keras.runtime import configure_tensorflow
+
+    configure_tensorflow(threads)
+    from imse_keras.weights import CheckpointError, DownloadError, WeightsNotFoundError
+    from imse_keras.weights.convert import WeightMappingError
+    from imse_keras.weights.load import load_model
+
+    try:
+        return load_model(weights, preset=preset, allow_download=download)
+    except (CheckpointError, WeightMappingError, DownloadError, WeightsNotFoundError) as err:
+        raise _fail(str(err)) from err
+    except (KeyError, FileNotFoundError, OSError, ValueError) as err:
+        raise _fail(f"cannot load weights {weights!r}: {err}") from err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="imse")
+def main():
+    """IMSE speech enhancement (Keras 3): enhance, evaluate and inspect."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file (one input file, audio extension) or directory (created if missing).",
+)
+@_weights_option
+@_preset_option
+@_overlap_option
+@click.option("--batch-size", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Segments of 30,700 samples per network call (bounds memory).")
+@_threads_option
+@_download_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def enhance(inputs, output, weights, preset, overlap, batch_size, threads, download, quiet):
+    """Enhance WAV/FLAC files or directories of them.
+
+    Any sample rate (resampled to 16 kHz and back) and channel count (each
+    channel enhanced); outputs keep the input's length, rate and format.
+    """
+    from imse_keras.audio_io import AudioError
+    from imse_keras.files import enhance_file, plan_outputs
+
+    try:
+        pairs = plan_outputs(list(inputs), output)
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+    model = _load(weights, preset, threads, download)
+    from imse_keras.enhance import Enhancer
+
+    enhancer = Enhancer.from_model(model, preset, batch_size=batch_size, overlap=overlap)
+    show = not quiet and len(pairs) > 1
+    if show:
+        from tqdm import tqdm
+
+        pairs_iter = tqdm(pairs, unit="file", desc="enhancing")
+    else:
+        pairs_iter = pairs
+    start, audio_seconds, failures = time.perf_counter(), 0.0, []
+    for src, dst in pairs_iter:
+        try:
+            audio_seconds += enhance_file(enhancer, src, dst)["seconds"]
+        except (AudioError, ValueError) as err:
+            failures.append(str(err))
+            click.echo(f"error: {err}", err=True)
+    elapsed = time.perf_counter() - start
+    done = len(pairs) - len(failures)
+    if not quiet:
+        rtf = elapsed / audio_seconds if audio_seconds else float("nan")
+        target = pairs[0][1] if len(pairs) == 1 else output
+        click.echo(
+            f"enhanced {done}/{len(pairs)} file(s), {audio_seconds:.1f} s of audio in "
+            f"{elapsed:.1f} s (real-time factor {rtf:.2f}) -> {target}",
+            err=True,
+        )
+    if failures:
+        raise _fail(f"{len(failures)} file(s) failed; first: {failures[0]}")
+
+
+@main.command()
+@click.option("--clean", required=True, type=click.Path(path_type=Path),
+              help="Directory of clean reference files.")
+@click.option("--enhanced", type=click.Path(path_type=Path), default=None,
+              help="Directory of files to score (same names as --clean).")
+@click.option("--noisy", type=click.Path(path_type=Path), default=None,
+              help="Directory of noisy files to enhance on the fly with the model, then score.")
+@_weights_option
+@_preset_option
+@_overlap_option
+@_threads_option
+@_download_option
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write per-file and mean scores as JSON here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def evaluate(clean, enhanced, noisy, weights, preset, overlap, threads, download, json_path, quiet):
+    """Score PESQ-WB, STOI, SI-SDR, CSIG, CBAK, COVL and SSNR against clean references.
+
+    Give --enhanced to score existing files, or --noisy to enhance them first.
+    """
+    from imse_keras.audio_io import AudioError
+    from imse_keras.evaluation import evaluate_pairs, pair_files
+    from imse_keras.metrics import format_table
+
+    if (enhanced is None) == (noisy is None):
+        raise click.UsageError("give exactly one of --enhanced DIR or --noisy DIR")
+    try:
+        pairs = pair_files(clean, enhanced if enhanced is not None else noisy)
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+    process = None
+    if noisy is not None:
+        model = _load(weights, preset, threads, download)
+        from imse_keras.enhance import Enhancer
+
+        process = Enhancer.from_model(model, preset, overlap=overlap).enhance_waveform
+    try:
+        rows, mean = evaluate_pairs(pairs, process, progress=not quiet and len(pairs) > 1)
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+    click.echo(format_table(rows, mean))
+    if json_path is not None:
+        from imse_keras.atomic import write_text_atomic
+
+        payload = {"files": rows, "mean": mean, "source": "noisy" if noisy else "enhanced"}
+        write_text_atomic(json_path, json.dumps(payload, indent=2, allow_nan=True) + "\n")
+
+
+@main.command()
+@_preset_option
+@_weights_option
+@click.option("--summary/--no-summary", default=False, show_default=True,
+              help="Print the layer-by-layer Keras summary.")
+@_threads_option
+@_download_option
+def info(preset, weights, summary, threads, download):
+    """Print parameter count, compute cost and the I/O contract of a model."""
+    from imse_keras.runtime import configure_tensorflow
+
+    configure_tensorflow(threads)
+    from imse_keras.config import get_config
+    from imse_keras.model import build_model
+    from imse_keras.profile import count_macs, macs_per_second
+
+    cfg = get_config(preset)
+    model = _load(weights, preset, threads, download) if weights else build_model(cfg)
+    if summary:
+        model.summary(print_fn=lambda line, **_: click.echo(line))
+    trainable = sum(int(v.numpy().size) for v in model.trainable_weights)
+    seg_macs = count_macs(model, cfg.segment_frames)
+    lines = [
+        ("preset", preset),
+        ("weights", weights or "(random init)"),
+        ("trainable parameters", f"{trainable:,}"),
+        ("MACs per second of audio", f"{macs_per_second(model, cfg.sampling_rate, cfg.hop_length) / 1e9:.2f} G"),
+        (f"MACs per {cfg.segment_size}-sample segment", f"{seg_macs / 1e9:.2f} G"),
+        ("sample rate", f"{cfg.sampling_rate} Hz"),
+        ("STFT", f"n_fft={cfg.n_fft}, hop={cfg.hop_length}, periodic Hann, centre reflect"),
+        ("inputs", f"mag_c, pha: [B, {cfg.num_freqs}, T], T a multiple of 4"),
+        ("outputs", f"mag_c_out, pha_out: [B, {cfg.num_freqs}, T]; com_out: [B, {cfg.num_freqs}, T, 2]"),
+    ]
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        click.echo(f"{key:<{width}}  {value}")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo_out"),
+              show_default=True, help="Folder for the clean, noisy and enhanced files.")
+@click.option("--noisy", type=click.Path(path_type=Path), default=None,
+              help="Enhance this recording instead of a synthesised example.")
+@click.option("--clean", type=click.Path(path_type=Path), default=None,
+              help="Clean reference of --noisy, to score the result.")
+@click.option("--noise", default="babble", show_default=True,
+              help="Noise of the synthesised example: white, pink, brown, babble, hum, clicks, "
+              "or a noise recording's path.")
+@click.option("--snr", "snr_db", type=float, default=5.0, show_default=True,
+              help="SNR of the synthesised example, dB.")
+@_weights_option
+@_threads_option
+@_download_option
+def demo(out_dir, noisy, clean, noise, snr_db, weights, threads, download):
+    """Synthesise a noisy utterance, enhance it with the official model, and score it."""
+    from imse_keras.runtime import configure_tensorflow
+
+    configure_tensorflow(threads)
+    from imse_keras.audio_io import AudioError
+    from imse_keras.demo import run_demo
+    from imse_keras.synth import SynthesisError
+    from imse_keras.weights import CheckpointError, DownloadError, WeightsNotFoundError
+
+    try:
+        run_demo(out_dir, noisy=noisy, clean=clean, weights=weights, noise=noise,
+                 snr_db=snr_db, allow_download=download, echo=click.echo)
+    except (AudioError, SynthesisError, CheckpointError, DownloadError,
+            WeightsNotFoundError, KeyError, ValueError) as err:
+        raise _fail(str(err)) from err
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Waveform-level enhancement: the front end around any IMSE backend.
+
+``Enhancer`` owns everything between a waveform and the network: RMS
+normalisation, segmentation into fixed-length segments, the STFT and its
+inverse, resampling and channel handling. The network itself is a
+``SpectralBackend``: a callable from ``(mag_c, pha)`` to ``(mag_c_out, pha_out)``,
+each ``[B, F, T]`` float32. A Keras model and a LiteRT interpreter both fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from imse_keras.audio_io import resample
+from imse_keras.config import IMSEConfig, get_config
+from imse_keras.dsp.normalize import rms_normalize
+from imse_keras.dsp.segment import MERGE_MODES, merge_segments, plan_segments, split_segments
+from imse_keras.dsp.stft import mag_pha_istft, mag_pha_stft
+
+__all__ = ["Enhancer", "SpectralBackend", "keras_backend"]
+
+#: ``(mag_c [B, F, T], pha [B, F, T]) -> (mag_c_out [B, F, T], pha_out [B, F, T])``.
+SpectralBackend = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def keras_backend(model) -> SpectralBackend:
+    """Wrap a model from :func:`imse_keras.model.build_model` as a backend."""
+
+    def run(mag_c: np.ndarray, pha: np.ndarray):
+        mag_out, pha_out, _ = model.predict_on_batch([mag_c, pha])
+        return np.asarray(mag_out), np.asarray(pha_out)
+
+    return run
+
+
+@dataclass
+class Enhancer:
+    """Enhance waveforms with an IMSE backend.
+
+    Args:
+        backend: the spectral network (see :data:`SpectralBackend`).
+        config: front-end numbers (sample rate, STFT, segment size).
+        batch_size: segments per network call; bounds memory for long files.
+        overlap: how the tail segment's overlap is merged, ``"official"``
+            (taken from the last segment, as the authors' ``inference.py``) or
+            ``"crossfade"``.
+    """
+
+    backend: SpectralBackend
+    config: IMSEConfig | str = "imse"
+    batch_size: int = 4
+    overlap: str = "official"
+
+    def __post_init__(self):
+        self.config = get_config(self.config)
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1. Received: batch_size={self.batch_size}")
+        if self.overlap not in MERGE_MODES:
+            raise ValueError(f"overlap must be one of {MERGE_MODES}. Received: {self.overlap!r}")
+
+    @classmethod
+    def from_model(cls, model, config: IMSEConfig | str = "imse", **kwargs) -> "Enhancer":
+        return cls(keras_backend(model), config, **kwargs)
+
+    def enhance_segments(self, segments: np.ndarray) -> np.ndarray:
+        """Enhance normalised segments ``[N, segment_size]`` -> ``[N, segment_size]``."""
+        cfg = self.config
+        out = np.empty_like(segments, dtype=np.float32)
+        for start in range(0, len(segments), self.batch_size):
+            chunk = segments[start : start + self.batch_size]
+            mag_c, pha = mag_pha_stft(chunk, cfg.n_fft, cfg.hop_length, cfg.compress_factor)
+            mag_out, pha_out = self.backend(mag_c, pha)
+            out[start : start + len(chunk)] = mag_pha_istft(
+                np.maximum(mag_out, 0.0), pha_out, cfg.n_fft, cfg.hop_length,
+                cfg.compress_factor, length=cfg.segment_size,
+            )
+        return out
+
+    def enhance_waveform(self, x: np.ndarray) -> np.ndarray:
+        """Enhance one mono waveform at the model's rate.
+
+        Args:
+            x: ``[n]`` float samples at ``config.sampling_rate``; any n >= 1.
+
+        Returns:
+            ``[n]`` float32, the same length.
+        """
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 1 or x.size == 0:
+            raise ValueError(f"Expected a non-empty 1-D waveform. Received: shape={x.shape}")
+        seg = self.config.segment_size
+        x_norm, norm = rms_normalize(x)
+        plan = plan_segments(len(x_norm), seg)
+        outputs = self.enhance_segments(split_segments(x_norm, plan, seg))
+        return (merge_segments(outputs, plan, len(x_norm), mode=self.overlap) / norm).astype(
+            np.float32
+        )
+
+    def enhance(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Enhance audio at any rate and channel count; each channel separately.
+
+        Args:
+            samples: ``[n]`` or ``[n, channels]`` float samples.
+            sample_rate: their rate in Hz; resampled to the model's rate and back.
+
+        Returns:
+            float32 array of ``samples``' shape.
+        """
+        samples = np.asarray(samples, dtype=np.float32)
+        squeeze = samples.ndim == 1
+        frames = samples[:, None] if squeeze else samples
+        if frames.ndim != 2 or frames.shape[0] == 0:
+            raise ValueError(f"Expected [n] or [n, channels] audio. Received: shape={samples.shape}")
+        n, sr_model = frames.shape[0], self.config.sampling_rate
+        out = np.empty_like(frames)
+        for ch in range(frames.shape[1]):
+            x = resample(frames[:, ch], sample_rate, sr_model)
+            if x.size == 0:  # a file of a few samples at a higher rate
+                x = np.zeros(1, np.float32)
+            y = self.enhance_waveform(x)
+            y = resample(y, sr_model, sample_rate)
+            out[:, ch] = _fit_length(y, n)
+        return out[:, 0] if squeeze else out
+
+
+def _fit_length(y: np.ndarray, n: int) -> np.ndarray:
+    """Trim or zero-pad to n samples (resampling can be off by a sample or two)."""
+    if len(y) >= n:
+        return y[:n]
+    return np.pad(y, (0, n - len(y)))

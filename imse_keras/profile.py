@@ -1,0 +1,64 @@
+"""Model cost: multiply-accumulates counted from the traced TensorFlow graph.
+
+Counts convolutions, matrix products and einsums (the ops that dominate), not
+element-wise work, matching how the IMSE figures (about 4.5 GMAC per second of
+audio) are usually quoted.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = ["count_macs", "macs_per_second"]
+
+
+def _shape(tensor) -> list[int]:
+    return [int(d) for d in tensor.shape]
+
+
+def _einsum_macs(equation: str, inputs) -> int:
+    lhs = equation.replace(" ", "").split("->")[0]
+    sizes: dict[str, int] = {}
+    for term, tensor in zip(lhs.split(","), inputs):
+        for letter, dim in zip(term, _shape(tensor)):
+            sizes[letter] = dim
+    return int(np.prod(list(sizes.values()), dtype=np.int64))
+
+
+def count_macs(model, num_frames: int) -> int:
+    """MACs of one forward pass of ``model`` on a ``[1, F, num_frames]`` input."""
+    import tensorflow as tf
+
+    f = model.inputs[0].shape[1]
+    spec = [tf.TensorSpec((1, f, num_frames), tf.float32)] * len(model.inputs)
+    graph = (
+        tf.function(lambda *xs: model(list(xs), training=False))
+        .get_concrete_function(*spec)
+        .graph
+    )
+    total = 0
+    for op in graph.get_operations():
+        if op.type == "Conv2D":
+            kh, kw, cin, _ = _shape(op.inputs[1])
+            total += int(np.prod(_shape(op.outputs[0]))) * kh * kw * cin
+        elif op.type == "DepthwiseConv2dNative":
+            kh, kw, _, _ = _shape(op.inputs[1])
+            total += int(np.prod(_shape(op.outputs[0]))) * kh * kw
+        elif op.type in ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3"):
+            a = _shape(op.inputs[0])
+            adj = op.get_attr("adj_x") if op.type != "MatMul" else op.get_attr("transpose_a")
+            inner = a[-2] if adj else a[-1]
+            total += int(np.prod(_shape(op.outputs[0]))) * inner
+        elif op.type == "Einsum":
+            total += _einsum_macs(op.get_attr("equation").decode(), op.inputs)
+    return total
+
+
+def macs_per_second(model, sampling_rate: int = 16000, hop_length: int = 100) -> float:
+    """MACs per second of audio, from a pass over 4 s (cost is linear in length)."""
+    seconds = 4
+    frames = 1 + seconds * sampling_rate // hop_length  # 641 -> round up to a multiple of 4
+    frames = int(np.ceil(frames / 4) * 4)
+    return count_macs(model, frames) * (sampling_rate / hop_length) / frames

@@ -1,0 +1,95 @@
+"""Build a ready-to-use IMSE model from official or local weights.
+
+The PyTorch checkpoint is read (without executing code from it), mapped onto
+the Keras model once, and the result cached as a Keras ``.weights.h5`` file
+keyed by the checkpoint's SHA-256, so later loads skip the conversion.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from imse_keras.config import IMSEConfig, get_config
+from imse_keras.weights.pretrained import cache_dir, resolve_checkpoint, sha256_file
+
+__all__ = ["load_model", "WEIGHTS_SUFFIXES"]
+
+#: File names that are Keras weights rather than torch checkpoints.
+WEIGHTS_SUFFIXES = (".weights.h5",)
+
+
+def _converted_path(source_sha: str, config: IMSEConfig) -> Path:
+    tag = "-".join(
+        str(v) for v in (config.dense_channel, config.num_blocks, config.dense_depth,
+                         int(config.idconv_pointwise))
+    )
+    return cache_dir() / "converted" / f"{source_sha[:16]}-{tag}.weights.h5"
+
+
+def _save_weights_atomic(model, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".weights.h5")
+    os.close(fd)
+    try:
+        model.save_weights(tmp, overwrite=True)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_model(
+    weights: str | os.PathLike | None = None,
+    *,
+    preset: str | IMSEConfig = "imse",
+    allow_download: bool = True,
+    use_cache: bool = True,
+    progress: bool = True,
+):
+    """Return an IMSE ``keras.Model`` with trained weights.
+
+    Args:
+        weights: ``None`` (the default official checkpoint, ``g_best_pesq_3.399``),
+            a registry name or alias (``"3.373"``), a PyTorch checkpoint path, or a
+            Keras ``.weights.h5`` path. ``$IMSE_WEIGHTS`` may point at a local copy
+            of the official files (see :func:`resolve_checkpoint`).
+        preset: architecture of the checkpoint (``"imse"`` for the official ones).
+        allow_download: fetch the official checkpoint if no local copy exists.
+        use_cache: read and write the converted-weights cache.
+        progress: show a download progress bar on a terminal.
+
+    Raises:
+        imse_keras.weights.torch_checkpoint.CheckpointError: unreadable or unsafe file.
+        imse_keras.weights.convert.WeightMappingError: tensors that do not fit the preset.
+        imse_keras.weights.pretrained.DownloadError / WeightsNotFoundError.
+    """
+    from imse_keras.model import build_model
+    from imse_keras.weights.convert import load_torch_weights
+    from imse_keras.weights.torch_checkpoint import load_torch_state_dict
+
+    config = get_config(preset)
+    model = build_model(config)
+    if weights is not None and str(weights).endswith(WEIGHTS_SUFFIXES):
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"Keras weights file not found: {path}")
+        model.load_weights(path)
+        return model
+
+    source = resolve_checkpoint(weights, allow_download=allow_download, progress=progress)
+    converted = _converted_path(sha256_file(source), config) if use_cache else None
+    if converted is not None and converted.is_file():
+        try:
+            model.load_weights(converted)
+            return model
+        except Exception:  # a damaged cache entry: rebuild it from the source
+            model = build_model(config)
+    load_torch_weights(model, load_torch_state_dict(source), config)
+    if converted is not None:
+        try:
+            _save_weights_atomic(model, converted)
+        except OSError:
+            pass  # a read-only cache only costs the conversion next time
+    return model
