@@ -240,7 +240,7 @@ def info(preset, weights, summary, threads, download):
               help="Enhance this recording instead of a synthesised example.")
 @click.option("--clean", type=click.Path(path_type=Path), default=None,
               help="Clean reference of --noisy, to score the result.")
-@click.option("--noise", default="babble", show_default=True,
+@click.option("--noise", default="brown", show_default=True,
               help="Noise of the synthesised example: white, pink, brown, babble, hum, clicks, "
               "or a noise recording's path.")
 @click.option("--snr", "snr_db", type=float, default=5.0, show_default=True,
