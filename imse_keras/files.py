@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from imse_keras.audio_io import AUDIO_EXTENSIONS, AudioError, find_audio_files, read_audio, write_audio
+from imse_keras.audio_io import AUDIO_EXTENSIONS, find_audio_files
 
 __all__ = ["plan_outputs", "enhance_file"]
 
@@ -50,24 +50,15 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
 def enhance_file(enhancer, src: str | os.PathLike, dst: str | os.PathLike) -> dict:
     """Enhance ``src`` into ``dst`` with an :class:`imse_keras.enhance.Enhancer`.
 
+    The file is streamed (see :mod:`imse_keras.streaming`): memory stays
+    bounded for recordings of any length.
+
     Returns:
         ``{"input", "output", "seconds", "sample_rate", "channels"}``.
 
     Raises:
         AudioError: unreadable, empty or non-finite input; unwritable output.
     """
-    audio = read_audio(src)
-    enhanced = enhancer.enhance(audio.samples, audio.sample_rate)
-    try:
-        write_audio(dst, enhanced, audio.sample_rate, subtype=audio.subtype, format=audio.format)
-    except (AudioError, ValueError):
-        raise
-    except Exception as err:  # e.g. a subtype the output container cannot hold
-        raise AudioError(dst, f"cannot write: {err}") from err
-    return {
-        "input": str(src),
-        "output": str(dst),
-        "seconds": audio.duration,
-        "sample_rate": audio.sample_rate,
-        "channels": audio.num_channels,
-    }
+    from imse_keras.streaming import enhance_file_streaming
+
+    return enhance_file_streaming(enhancer, src, dst)

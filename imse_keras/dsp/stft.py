@@ -87,6 +87,15 @@ def _stft64(x: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
         ..., ::hop_length, :
     ]
     spec = np.fft.rfft(frames * _hann64(n_fft), axis=-1)  # [..., T, F]
+    # A frame centred on a reflection point (the first; the last when
+    # (n - 1) % hop == 0) is even about its centre, and the periodic window's
+    # first sample is 0, so its spectrum is exactly real: X = (-1)^k |X|.
+    # The FFT leaves ~1e-16 imaginary residue whose sign would make the phase
+    # of negative bins +pi or -pi at random (a 2*pi jump at the model input).
+    # Zeroing it makes the phase exact and deterministic (0 or +pi).
+    spec[..., 0, :] = spec[..., 0, :].real
+    if hop_length > 1 and (n - 1) % hop_length == 0:
+        spec[..., -1, :] = spec[..., -1, :].real
     return np.swapaxes(spec, -1, -2)
 
 
