@@ -1,0 +1,182 @@
+"""Conversion: export graph + quantization policy (+ calibration data) -> ``.tflite`` bytes.
+
+Path (the one that works with Keras 3 in TF 2.21, see
+``../shared/notes/toolchain.md``): ``model.export(..., format="tf_saved_model")``,
+then ``tf.lite.TFLiteConverter.from_saved_model`` with builtin ops only.
+
+int8 goes in two steps so that the slow part runs once: the converter
+*calibrates* (records every tensor's range over the representative data), then
+the calibrated model is quantized with the policy's float-op denylist, the
+same call :class:`tf.lite.experimental.QuantizationDebugger` makes
+(``mlir_quantize`` with ``denylisted_ops`` / ``denylisted_nodes``).
+:func:`calibrate` and :func:`quantize_calibrated` expose the two steps for
+sensitivity studies (:mod:`imse_keras.export.sensitivity`).
+
+Every result is checked: a file with a Flex (Select TF) or any other custom op
+raises :class:`ExportError`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from imse_keras.export.calibration import CalibrationSet
+from imse_keras.export.flatbuffer import ModelSummary, summarize_model
+from imse_keras.export.policy import QuantizationPolicy, get_policy
+
+__all__ = [
+    "ConversionResult",
+    "ExportError",
+    "calibrate",
+    "check_builtin_only",
+    "convert_model",
+    "quantize_calibrated",
+]
+
+
+class ExportError(RuntimeError):
+    """Conversion failed or produced a model that breaks the export rules."""
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    """A converted model.
+
+    Attributes:
+        model: the ``.tflite`` flatbuffer.
+        policy: the policy it was converted with.
+        summary: its op inventory.
+        calibration: the calibration set's ``info`` (int8), else ``None``.
+    """
+
+    model: bytes
+    policy: QuantizationPolicy
+    summary: ModelSummary
+    calibration: dict | None = None
+
+
+def check_builtin_only(model: bytes) -> ModelSummary:
+    """Raise :class:`ExportError` if the model has custom (e.g. Flex) ops.
+
+    Returns:
+        The model's :class:`~imse_keras.export.flatbuffer.ModelSummary`.
+    """
+    summary = summarize_model(model)
+    if summary.custom_ops:
+        raise ExportError(
+            "the converted model needs non-builtin ops, which LiteRT on a phone cannot run "
+            f"without the Flex delegate: {', '.join(summary.custom_ops)}"
+        )
+    return summary
+
+
+def _converter(saved_model_dir: str):
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter
+
+
+def _saved_model(export_model, directory: Path) -> str:
+    path = directory / "saved_model"
+    export_model.export(str(path), format="tf_saved_model", verbose=False)
+    return str(path)
+
+
+def calibrate(saved_model_dir: str, calibration: CalibrationSet) -> bytes:
+    """Run the representative data through the float model, recording ranges.
+
+    Returns:
+        The float model with min/max statistics on every tensor (input of
+        :func:`quantize_calibrated`).
+    """
+    import tensorflow as tf
+
+    converter = _converter(saved_model_dir)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = calibration.representative_dataset
+    converter.experimental_new_quantizer = True
+    converter._experimental_calibrate_only = True  # as QuantizationDebugger does
+    return converter.convert()
+
+
+def quantize_calibrated(calibrated: bytes, policy: QuantizationPolicy, verify: bool = False) -> bytes:
+    """Quantize a calibrated model as ``policy`` says (int8 policies only).
+
+    Args:
+        calibrated: from :func:`calibrate`.
+        policy: an int8-activation policy; its ``float_ops`` / ``float_nodes``
+            stay float32.
+        verify: add NumericVerify ops (a debug model for
+            :class:`tf.lite.experimental.QuantizationDebugger`; not for deployment).
+    """
+    import tensorflow as tf
+    from tensorflow.lite.python import convert as tfl_convert
+
+    if policy.activations != "int8":
+        raise ValueError(f"policy {policy.name!r} has no int8 activations to quantize")
+    io_type = tf.int8 if policy.io == "int8" and not verify else tf.float32
+    return tfl_convert.mlir_quantize(
+        calibrated,
+        disable_per_channel=not policy.per_channel,
+        fully_quantize=not verify,
+        input_data_type=io_type,
+        output_data_type=io_type,
+        enable_numeric_verify=verify,
+        denylisted_ops=list(policy.float_ops) or None,
+        denylisted_nodes=list(policy.float_nodes) or None,
+    )
+
+
+def convert_model(
+    export_model,
+    policy: QuantizationPolicy | str,
+    calibration: CalibrationSet | None = None,
+    *,
+    calibrated: bytes | None = None,
+) -> ConversionResult:
+    """Convert an export graph (:func:`~imse_keras.export.graph.build_export_model`)
+    to TFLite as ``policy`` says.
+
+    Args:
+        export_model: the Keras export graph.
+        policy: a :class:`QuantizationPolicy` or preset name.
+        calibration: representative data; required when the policy has int8
+            activations.
+        calibrated: a model already calibrated by :func:`calibrate` for this
+            graph (skips the calibration run; ``calibration`` is then only
+            recorded as provenance).
+
+    Raises:
+        ValueError: an int8 policy without calibration data.
+        ExportError: conversion failed, or the result has non-builtin ops.
+    """
+    import tensorflow as tf
+
+    policy = get_policy(policy)
+    if policy.needs_calibration and calibration is None and calibrated is None:
+        raise ValueError(f"mode {policy.name!r} needs calibration data (representative dataset)")
+    with tempfile.TemporaryDirectory(prefix="imse-export-") as tmp:
+        try:
+            saved = _saved_model(export_model, Path(tmp))
+            if policy.needs_calibration:
+                if calibrated is None:
+                    calibrated = calibrate(saved, calibration)
+                model = quantize_calibrated(calibrated, policy)
+            else:
+                converter = _converter(saved)
+                if policy.weights in ("float16", "int8"):
+                    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+                if policy.weights == "float16":
+                    converter.target_spec.supported_types = [tf.float16]
+                model = converter.convert()
+        except ExportError:
+            raise
+        except Exception as err:  # converter errors come in many types
+            raise ExportError(f"TFLite conversion ({policy.name}) failed: {err}") from err
+    summary = check_builtin_only(model)
+    info = dict(calibration.info) if calibration is not None else None
+    return ConversionResult(bytes(model), policy, summary, info)
