@@ -198,7 +198,7 @@ def evaluate(clean, enhanced, noisy, weights, preset, overlap, threads, download
 @main.command()
 @_preset_option
 @_weights_option
-@click.option("--summary/--no-summary", default=False, show_default=True,
+@click.option("--summary/--no-summary", default=True, show_default=True,
               help="Print the layer-by-layer Keras summary.")
 @_threads_option
 @_download_option

@@ -9,6 +9,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from imse_keras.runtime import configure_tensorflow  # noqa: E402
 
@@ -65,3 +66,17 @@ def official_model(official_checkpoint):
     from imse_keras.weights.load import load_model
 
     return load_model(official_checkpoint, use_cache=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A ``tiny`` IMSE with seeded, non-trivial weights (fast; not trained)."""
+    import numpy as np
+
+    from imse_keras.model import build_model
+
+    model = build_model("tiny")
+    rng = np.random.default_rng(0)
+    for v in model.weights:
+        v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype("float32"))
+    return model

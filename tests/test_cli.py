@@ -10,17 +10,12 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from imse_keras.cli import main
-from imse_keras.model import build_model
 
 
 @pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory):
-    model = build_model("tiny")
-    rng = np.random.default_rng(0)
-    for v in model.weights:
-        v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype("float32"))
+def tiny_weights(tiny_model, tmp_path_factory):
     path = tmp_path_factory.mktemp("w") / "tiny.weights.h5"
-    model.save_weights(path)
+    tiny_model.save_weights(path)
     return str(path)
 
 

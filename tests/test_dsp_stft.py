@@ -263,3 +263,20 @@ def test_parity_rms_normalize(parity_io):
     y, norm = rms_normalize(raw)
     np.testing.assert_allclose(norm, parity_io["norm_factor"], rtol=1e-5)
     np.testing.assert_allclose(y, x, rtol=1e-5, atol=1e-6)
+
+
+def test_reflection_centred_frames_are_exactly_real():
+    """Frame 0 (and the last when (n - 1) % hop == 0) has an exactly real
+    spectrum; its phase must not depend on rounding (+pi, never -pi)."""
+    rng = np.random.default_rng(7)
+    for n in (30700, 30701, 1001):
+        x = rng.standard_normal(n).astype(np.float32)
+        spec = stft(x)
+        assert np.all(spec[:, 0].imag == 0)
+        _, pha = mag_pha_stft(x)
+        assert np.all((pha[:, 0] == 0) | (pha[:, 0] == np.float32(np.pi)))
+        last_is_centred = (n - 1) % 100 == 0
+        assert np.all(spec[:, -1].imag == 0) == last_is_centred
+        # A 1e-7 relative change of the input leaves those phases unchanged.
+        _, pha2 = mag_pha_stft(x * np.float32(1 - 1e-7))
+        np.testing.assert_array_equal(pha[:, 0], pha2[:, 0])

@@ -6,18 +6,13 @@ import numpy as np
 import pytest
 
 from imse_keras.enhance import Enhancer
-from imse_keras.model import build_model
 
 SEG = 30700
 
 
 @pytest.fixture(scope="module")
-def enhancer():
-    model = build_model("tiny")
-    rng = np.random.default_rng(0)
-    for v in model.weights:
-        v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype("float32"))
-    return Enhancer.from_model(model, "tiny", batch_size=2)
+def enhancer(tiny_model):
+    return Enhancer.from_model(tiny_model, "tiny", batch_size=2)
 
 
 def _speechy(n, sr=16000, seed=0):

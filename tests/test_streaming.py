@@ -10,19 +10,14 @@ import soundfile as sf
 
 from imse_keras.audio_io import AudioError, read_audio
 from imse_keras.enhance import Enhancer
-from imse_keras.model import build_model
 from imse_keras.streaming import enhance_file_streaming
 
 SEG = 30700
 
 
 @pytest.fixture(scope="module")
-def enhancer():
-    model = build_model("tiny")
-    rng = np.random.default_rng(0)
-    for v in model.weights:
-        v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype("float32"))
-    return Enhancer.from_model(model, "tiny", batch_size=3)
+def enhancer(tiny_model):
+    return Enhancer.from_model(tiny_model, "tiny", batch_size=3)
 
 
 def _signal(n, channels=1, seed=0):
