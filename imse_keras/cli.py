@@ -148,7 +148,7 @@ def enhance(inputs, output, weights, preset, overlap, batch_size, threads, downl
 
 
 @main.command()
-@click.option("--clean", required=True, type=click.Path(path_type=Path),
+@click.option("--clean", default=None, type=click.Path(path_type=Path),
               help="Directory of clean reference files.")
 @click.option("--enhanced", type=click.Path(path_type=Path), default=None,
               help="Directory of files to score (same names as --clean).")
@@ -159,18 +159,32 @@ def enhance(inputs, output, weights, preset, overlap, batch_size, threads, downl
 @_overlap_option
 @_threads_option
 @_download_option
+@click.option("--no-reference", "no_reference", type=click.Path(path_type=Path), default=None,
+              help="Score the files in this directory with DNSMOS (P.835 SIG/BAK/OVRL, P.808), "
+              "no clean reference needed (needs the 'quality' extra).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write per-file and mean scores as JSON here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def evaluate(clean, enhanced, noisy, weights, preset, overlap, threads, download, json_path, quiet):
+def evaluate(clean, enhanced, noisy, weights, preset, overlap, threads, download, no_reference,
+             json_path, quiet):
     """Score PESQ-WB, STOI, SI-SDR, CSIG, CBAK, COVL and SSNR against clean references.
 
-    Give --enhanced to score existing files, or --noisy to enhance them first.
+    Give --enhanced to score existing files, or --noisy to enhance them first;
+    or --no-reference DIR for reference-free DNSMOS scores.
     """
     from imse_keras.audio_io import AudioError
     from imse_keras.evaluation import evaluate_pairs, pair_files
     from imse_keras.metrics import format_table
 
+    if no_reference is not None:
+        if clean or enhanced or noisy:
+            raise click.UsageError("--no-reference takes no --clean/--enhanced/--noisy")
+        from imse_keras.cli_eval import run_no_reference
+
+        run_no_reference(no_reference, json_path=json_path, quiet=quiet)
+        return
+    if clean is None:
+        raise click.UsageError("give --clean DIR (or --no-reference DIR)")
     if (enhanced is None) == (noisy is None):
         raise click.UsageError("give exactly one of --enhanced DIR or --noisy DIR")
     try:
@@ -264,6 +278,17 @@ def demo(out_dir, noisy, clean, noise, snr_db, weights, threads, download):
     except (AudioError, SynthesisError, CheckpointError, DownloadError,
             WeightsNotFoundError, KeyError, ValueError) as err:
         raise _fail(str(err)) from err
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (imported lazily inside)."""
+    from imse_keras.cli_eval import compare, report
+
+    main.add_command(compare)
+    main.add_command(report)
+
+
+_register_optional_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

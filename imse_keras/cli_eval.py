@@ -1,0 +1,215 @@
+"""``imse compare``, ``imse report`` and ``imse evaluate --no-reference``.
+
+Thin click wrappers over :mod:`imse_keras.compare`, :mod:`imse_keras.report`
+and :mod:`imse_keras.quality`; heavy imports happen inside the commands so
+``imse --help`` stays instant. Errors exit 1 with one line; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["compare", "report", "run_no_reference", "PEER_CHOICES"]
+
+#: Baselines ``imse compare --peers`` accepts (kept in sync with ``imse_keras.peers.BASELINES``).
+PEER_CHOICES = ("noisy", "noisereduce", "rnnoise")
+
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(message.splitlines()[0] if message else "failed")
+
+
+def _load_model(weights, preset, threads, download):
+    # Imported here: imse_keras.cli imports this module to register the commands.
+    from imse_keras.cli import _load
+
+    return _load(weights, preset, threads, download)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    from imse_keras.atomic import write_text_atomic
+
+    write_text_atomic(path, json.dumps(payload, indent=2, allow_nan=True) + "\n")
+
+
+def run_no_reference(
+    paths, json_path: Path | None = None, quiet: bool = False
+) -> tuple[list, dict]:
+    """Body of ``imse evaluate --no-reference DIR``: DNSMOS per file and mean.
+
+    Prints the table to stdout and writes ``json_path`` when given. Raises
+    :class:`click.ClickException` (one line) when the ``quality`` extra is
+    missing or a file cannot be read.
+    """
+    from imse_keras.audio_io import AudioError
+    from imse_keras.metrics import format_table
+    from imse_keras.quality import MissingExtraError, evaluate_no_reference
+
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    try:
+        rows, mean = evaluate_no_reference(paths, progress=not quiet)
+    except MissingExtraError as err:
+        raise _fail(str(err)) from err
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+    click.echo(format_table(rows, mean))
+    if json_path is not None:
+        _write_json(Path(json_path), {"files": rows, "mean": mean, "source": "no-reference",
+                                      "metric": "DNSMOS P.835 + P.808 (speechmos)"})
+    return rows, mean
+
+
+_weights_option = click.option(
+    "--weights", "-w", default=None, metavar="NAME|PATH",
+    help="IMSE checkpoint (name, PyTorch checkpoint or .weights.h5), as for `imse enhance`.")
+_preset_option = click.option("--preset", type=click.Choice(("imse", "imse_paper", "tiny")),
+                              default="imse", show_default=True,
+                              help="Architecture of the weights.")
+_overlap_option = click.option("--overlap", type=click.Choice(("crossfade", "official")),
+                               default="crossfade", show_default=True,
+                               help="How the tail segment of a long file is merged.")
+_threads_option = click.option("--threads", type=click.IntRange(1, 256), default=None,
+                               help="TensorFlow intra-op threads  [default: $IMSE_THREADS or 2]")
+_download_option = click.option("--download/--no-download", default=True, show_default=True,
+                                help="Allow downloading the official weights.")
+_limit_option = click.option("--limit", type=click.IntRange(1, None), default=None,
+                             help="Use only the first N files (sorted by name).")
+
+
+@click.command()
+@click.option("--clean", required=True, type=click.Path(path_type=Path),
+              help="Directory of clean reference files.")
+@click.option("--noisy", required=True, type=click.Path(path_type=Path),
+              help="Directory of noisy files (same names as --clean).")
+@click.option("--peers", default=",".join(PEER_CHOICES), show_default=True,
+              help=f"Comma-separated baselines among {', '.join(PEER_CHOICES)}; '' for none.")
+@click.option("--imse/--no-imse", "with_imse", default=True, show_default=True,
+              help="Include the Keras float IMSE model.")
+@click.option("--tflite", multiple=True, type=click.Path(path_type=Path),
+              help="An exported IMSE .tflite to include (repeatable).")
+@_weights_option
+@_preset_option
+@_overlap_option
+@_threads_option
+@_download_option
+@click.option("--dnsmos/--no-dnsmos", default=True, show_default=True,
+              help="Score DNSMOS OVRL of every output (skipped with a note when the "
+              "`quality` extra is missing).")
+@_limit_option
+@click.option("--markdown", "markdown_path", type=click.Path(path_type=Path), default=None,
+              help="Also write the table as Markdown here.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write per-file and mean scores of every system as JSON here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def compare(clean, noisy, peers, with_imse, tflite, weights, preset, overlap, threads, download,
+            dnsmos, limit, markdown_path, json_path, quiet):
+    """Enhance the same files with IMSE and baselines; one table of scores.
+
+    PESQ-WB, STOI, SI-SDR, CSIG/CBAK/COVL against --clean, DNSMOS OVRL,
+    real-time factor on this machine and model size. A baseline whose package
+    is missing is reported and skipped.
+    """
+    from imse_keras.audio_io import AudioError
+    from imse_keras.compare import compare_pairs, format_compare_table
+    from imse_keras.evaluation import pair_files
+    from imse_keras.peers import PeerUnavailable, imse_keras_peer, imse_tflite_peer, load_peers
+
+    names = [n.strip() for n in peers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PEER_CHOICES]
+    if unknown:
+        raise click.UsageError(
+            f"unknown peer {unknown[0]!r}; choose from {', '.join(PEER_CHOICES)}"
+        )
+    try:
+        pairs = pair_files(clean, noisy)[: limit or None]
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+    systems, skipped = load_peers(names)
+    if with_imse:
+        model = _load_model(weights, preset, threads, download)
+        systems.append(imse_keras_peer(model, preset=preset, overlap=overlap))
+    for path in tflite:
+        try:
+            systems.append(imse_tflite_peer(path, overlap=overlap, num_threads=threads or 2))
+        except PeerUnavailable as err:
+            skipped[f"tflite:{path.name}"] = str(err)
+    for name, reason in skipped.items():
+        click.echo(f"skipping {name}: {reason}", err=True)
+    if not systems:
+        raise _fail("no system to compare (all were skipped)")
+    if dnsmos:
+        from imse_keras.quality import dnsmos_available
+
+        ok, reason = dnsmos_available()
+        if not ok:
+            click.echo(f"no DNSMOS column: {reason}", err=True)
+            dnsmos = False
+    try:
+        results = compare_pairs(pairs, systems, dnsmos=dnsmos, progress=not quiet)
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+    table = format_compare_table(results, skipped)
+    click.echo(table)
+    if markdown_path is not None:
+        from imse_keras.atomic import write_text_atomic
+
+        write_text_atomic(markdown_path, table + "\n")
+    if json_path is not None:
+        _write_json(json_path, {
+            "clean": str(clean), "noisy": str(noisy), "skipped": skipped,
+            "systems": [{"name": r.name, "mean": r.mean, "rtf": r.rtf,
+                         "process_seconds": r.process_seconds, "audio_seconds": r.audio_seconds,
+                         "size_bytes": r.size_bytes, "params": r.params, "note": r.note,
+                         "files": r.rows} for r in results],
+        })
+
+
+@click.command()
+@click.option("--noisy", required=True, type=click.Path(path_type=Path),
+              help="Directory (or file) of noisy recordings.")
+@click.option("--clean", type=click.Path(path_type=Path), default=None,
+              help="Directory of clean references (same names): adds PESQ, STOI, ... and the "
+              "clean spectrogram.")
+@click.option("--enhanced", type=click.Path(path_type=Path), default=None,
+              help="Directory of already enhanced files (same names); default: enhance "
+              "with IMSE now.")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="Directory for index.html and the PNGs (created if missing).")
+@_weights_option
+@_preset_option
+@_overlap_option
+@_threads_option
+@_download_option
+@click.option("--dnsmos/--no-dnsmos", default=False, show_default=True,
+              help="Add DNSMOS scores (needs the `quality` extra).")
+@_limit_option
+def report(noisy, clean, enhanced, output, weights, preset, overlap, threads, download, dnsmos,
+           limit):
+    """Write a self-contained HTML page: per file noisy / enhanced / clean
+    spectrograms on one colour scale, metrics and audio players, plus a PESQ
+    before-vs-after plot."""
+    from imse_keras.audio_io import AudioError
+    from imse_keras.quality import MissingExtraError
+    from imse_keras.report import report_dirs
+
+    enhance, notes = None, []
+    if enhanced is None:
+        model = _load_model(weights, preset, threads, download)
+        from imse_keras.enhance import Enhancer
+
+        enhance = Enhancer.from_model(model, preset, overlap=overlap).enhance_waveform
+        notes.append(f"enhanced with IMSE Keras (weights {weights or 'default'}, preset {preset}, "
+                     f"overlap {overlap})")
+    else:
+        notes.append(f"enhanced files from {enhanced}")
+    try:
+        path = report_dirs(noisy, output, enhance=enhance, enhanced_dir=enhanced, clean_dir=clean,
+                           dnsmos=dnsmos, limit=limit, notes=notes)
+    except MissingExtraError as err:
+        raise _fail(str(err)) from err
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+    click.echo(f"report -> {path}")

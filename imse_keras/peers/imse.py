@@ -1,0 +1,59 @@
+"""IMSE as a peer: the Keras float model and an exported ``.tflite``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from imse_keras.peers.base import Peer, PeerUnavailable
+
+__all__ = ["imse_keras_peer", "imse_tflite_peer"]
+
+
+def imse_keras_peer(model=None, weights: str | os.PathLike | None = None, preset: str = "imse",
+                    overlap: str = "crossfade", name: str = "imse-keras") -> Peer:
+    """The Keras IMSE model (float32).
+
+    Args:
+        model: a built model; loaded from ``weights`` with
+            :func:`imse_keras.weights.load.load_model` when ``None``.
+        weights: checkpoint name or path (see ``imse enhance --weights``).
+        preset: architecture of the weights.
+        overlap: tail-segment merge mode of :class:`~imse_keras.enhance.Enhancer`.
+    """
+    from imse_keras.enhance import Enhancer
+
+    if model is None:
+        from imse_keras.weights.load import load_model
+
+        model = load_model(weights, preset=preset)
+    enhancer = Enhancer.from_model(model, preset, overlap=overlap)
+    params = int(model.count_params())
+    return Peer(name, enhancer.enhance_waveform, size_bytes=4 * params, params=params,
+                note=f"Keras float32, preset {preset}, overlap {overlap}; size = params x 4 bytes")
+
+
+def imse_tflite_peer(path: str | os.PathLike, overlap: str = "crossfade", num_threads: int = 2,
+                     name: str | None = None) -> Peer:
+    """An exported IMSE ``.tflite`` run with LiteRT through the same front end."""
+    path = Path(path)
+    if not path.is_file():
+        raise PeerUnavailable(f"{path}: TFLite model not found")
+    try:
+        from imse_keras.export.runner import tflite_backend
+    except ImportError as err:  # the export module or its runner is not there
+        raise PeerUnavailable(f"cannot run .tflite models: {err}") from err
+    from imse_keras.enhance import Enhancer
+
+    try:
+        backend = tflite_backend(path, num_threads=num_threads)
+    except ImportError as err:
+        raise PeerUnavailable(
+            f"{path.name}: LiteRT is not installed ({err}); pip install ai-edge-litert"
+        ) from err
+    except ValueError as err:
+        raise PeerUnavailable(f"{path.name}: {err}") from err
+    enhancer = Enhancer(backend, "imse", overlap=overlap)
+    return Peer(name or f"imse-tflite:{path.stem}", enhancer.enhance_waveform,
+                size_bytes=path.stat().st_size,
+                note=f"LiteRT, {num_threads} thread(s); size = .tflite file")
