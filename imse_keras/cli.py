@@ -283,9 +283,10 @@ def demo(out_dir, noisy, clean, noise, snr_db, weights, threads, download):
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (imported lazily inside)."""
     from imse_keras.cli_eval import compare, report
+    from imse_keras.cli_train import make_demo_data, train
 
-    main.add_command(compare)
-    main.add_command(report)
+    for command in (compare, report, train, make_demo_data):
+        main.add_command(command)
 
 
 _register_optional_commands()

@@ -1,0 +1,180 @@
+"""``train()``: the library function behind ``imse train``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["TrainOptions", "train", "package_versions"]
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Every knob of a training run (saved as ``run.json``)."""
+
+    data: str
+    out: str
+    preset: str = "imse"
+    init: str = "none"  # "official" | "none" | a weights path
+    epochs: int = 100
+    steps_per_epoch: int = 1000
+    batch_size: int = 2
+    lr: float = 5e-4
+    segment_size: int | None = None  # None: the preset's (30700)
+    metric_disc: bool = False
+    strategy: str = "default"  # "default" | "mirrored" | "multiworker"
+    skip_bad: bool = True
+    val_every: int = 0  # extra validation every N steps; 0: each epoch only
+    val_files: int | None = None
+    snr_range: tuple = (-5.0, 20.0)
+    seed: int = 0
+    cache_dir: str | None = None  # default: <data>/.imse_cache16k
+    tensorboard: bool = True
+    run_eagerly: bool = False  # debugging and fast tests: no graph tracing
+    verbose: int = 1
+
+
+def package_versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("imse-keras", "keras", "tensorflow", "numpy", "soxr", "pesq", "pystoi", "soundfile"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _strategy(name: str):
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"strategy must be default, mirrored or multiworker. Received: {name!r}")
+
+
+def _generator(init: str, config, preset: str):
+    from imse_keras.model import build_model
+    from imse_keras.weights.load import load_model
+
+    if init == "none":
+        return build_model(config)
+    if init == "official":
+        return load_model(None, preset=preset)
+    return load_model(init, preset=preset)
+
+
+def _data(opts: TrainOptions, config, say):
+    from imse_keras.audio_io import find_audio_files
+    from imse_keras.data import detect_layout, mix_source, pair_source, prepare_clean, prepare_pairs
+
+    layout = detect_layout(opts.data)
+    cache = Path(opts.cache_dir or Path(opts.data) / ".imse_cache16k")
+    if layout.kind == "mix":
+        clean, report = prepare_clean(layout.train_clean, cache, opts.skip_bad)
+        noise = find_audio_files([layout.train_other])
+        source = mix_source(clean, noise, tuple(opts.snr_range), seed=opts.seed)
+    else:
+        clean, report = prepare_pairs(layout.train_clean, layout.train_other, cache, opts.skip_bad)
+        source = pair_source(clean, seed=opts.seed)
+    say(f"data: {layout.kind} layout, train: {report.summary()}")
+    val, val_report = [], None
+    if layout.val_clean is not None:
+        val, val_report = prepare_pairs(layout.val_clean, layout.val_noisy, cache, opts.skip_bad)
+        say(f"validation: {val_report.summary()}")
+    return layout, source, report, val, val_report
+
+
+def train(opts: TrainOptions, extra_callbacks=(), say=print) -> dict:
+    """Train (or fine-tune) IMSE; see :class:`TrainOptions`.
+
+    The run folder ``opts.out`` receives ``run.json`` (options, resolved
+    config, package versions, seed, data report), ``best.weights.h5`` (by
+    validation PESQ, when there is validation data), ``last.weights.h5``,
+    ``log.csv``, ``tensorboard/`` and ``backup/`` (deleted when the run ends;
+    a rerun with the same folder resumes from the last finished epoch).
+
+    Returns:
+        ``{"history": ..., "run_dir": ..., "wall_s": ..., "sec_per_step": ...}``.
+    """
+    import keras
+
+    from imse_keras.atomic import write_text_atomic
+    from imse_keras.config import get_config
+    from imse_keras.discriminator import build_discriminator
+    from imse_keras.data import make_dataset
+    from imse_keras.training.callbacks import GeneratorCheckpoint, Validation
+    from imse_keras.training.trainer import IMSETrainer, make_optimizer
+
+    config = get_config(opts.preset)
+    if opts.segment_size:
+        config = config.replace(segment_size=int(opts.segment_size))
+    keras.utils.set_random_seed(opts.seed)
+    run_dir = Path(opts.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    layout, source, report, val, val_report = _data(opts, config, say)
+
+    meta = {
+        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.__dict__.items()},
+        "config": config.to_dict(),
+        "seed": opts.seed,
+        "versions": package_versions(),
+        "layout": layout.kind,
+        "train_files": report.ok,
+        "skipped": report.bad,
+        "val_files": len(val),
+    }
+    write_text_atomic(run_dir / "run.json", json.dumps(meta, indent=2, default=str) + "\n")
+
+    strategy = _strategy(opts.strategy)
+    global_batch = opts.batch_size * strategy.num_replicas_in_sync
+    ds = make_dataset(source, config, global_batch, config.segment_size)
+    with strategy.scope():
+        gen = _generator(opts.init, config, opts.preset)
+        disc = build_discriminator(config.num_freqs) if opts.metric_disc else None
+        model = IMSETrainer(gen, disc, config)
+        model.compile(
+            optimizer=make_optimizer(opts.lr, opts.steps_per_epoch),
+            d_optimizer=make_optimizer(opts.lr, opts.steps_per_epoch) if disc else None,
+            run_eagerly=opts.run_eagerly,
+        )
+
+    callbacks = []
+    if val:
+        callbacks.append(Validation(val, config, opts.val_every, opts.val_files, opts.verbose))
+    callbacks += [
+        GeneratorCheckpoint(run_dir),
+        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+    ]
+    if opts.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        say("tensorboard is not installed: no TensorBoard logs (pip install tensorboard)")
+    elif opts.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False))
+    callbacks += list(extra_callbacks)
+
+    t0 = time.perf_counter()
+    history = model.fit(
+        ds, epochs=opts.epochs, steps_per_epoch=opts.steps_per_epoch,
+        callbacks=callbacks, verbose=opts.verbose,
+    )
+    wall = time.perf_counter() - t0
+    steps = len(history.epoch) * opts.steps_per_epoch
+    return {
+        "history": history.history,
+        "epochs_run": list(history.epoch),
+        "run_dir": str(run_dir),
+        "wall_s": wall,
+        "sec_per_step": wall / max(steps, 1),
+        "model": model,
+    }
