@@ -65,7 +65,6 @@ def test_tiny_loss_drops(demo_data, tmp_path):
     assert res["history"]["mag"][-1] < res["history"]["mag"][0]
 
 
-@pytest.mark.slow
 def test_run_folder_contents(demo_data, tmp_path):
     """Resolved config, versions, seed, CSV log, best/last checkpoints (one eager step)."""
     from imse_keras.training import train
@@ -151,7 +150,6 @@ def test_killed_run_resumes_from_its_last_epoch(demo_data, tmp_path):
     assert meta["versions"]["keras"] == keras.__version__
 
 
-@pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(demo_data, tmp_path):
     # Logical devices must be configured before TF initialises: a fresh process.
     script = textwrap.dedent(f"""
