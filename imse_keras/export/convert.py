@@ -81,8 +81,13 @@ def _converter(saved_model_dir: str):
 
 
 def _saved_model(export_model, directory: Path) -> str:
+    import tensorflow as tf
+
     path = directory / "saved_model"
-    export_model.export(str(path), format="tf_saved_model", verbose=False)
+    # The graph's own static shapes (batch 1), not Keras' default batch None: a
+    # static batch folds the SHAPE/PACK ops that a dynamic one adds to every reshape.
+    signature = [[tf.TensorSpec(tuple(t.shape), tf.float32, name=t.name) for t in export_model.inputs]]
+    export_model.export(str(path), format="tf_saved_model", input_signature=signature, verbose=False)
     return str(path)
 
 
@@ -122,7 +127,7 @@ def quantize_calibrated(calibrated: bytes, policy: QuantizationPolicy, verify: b
     return tfl_convert.mlir_quantize(
         calibrated,
         disable_per_channel=not policy.per_channel,
-        fully_quantize=not verify,
+        fully_quantize=policy.io == "int8" and not verify,
         input_data_type=io_type,
         output_data_type=io_type,
         enable_numeric_verify=verify,

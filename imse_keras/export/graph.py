@@ -14,12 +14,17 @@ The host forms ``mag_c_out = mag_c * mask`` and the phase
 ``sin = i / |(r, i)|``), so the graph has no ATAN2/COS/SIN and the magnitude
 multiply stays in float even in an int8 model.
 
-Two exact simplifications, both bit-exact in float:
+Three rewrites that keep the float result (the first two bit-exact, the third
+up to float rounding) and help int8:
 
 * SKFF with one path multiplies by ``exp(l - l) / exp(l - l) = 1``; it is dropped
   (it would add EXP and an int8 DIV to the graph).
 * With a fixed T (the default: one inference segment, 308 frames) MALA's RoPE
-  tables depend only on constants and fold away at conversion.
+  tables depend only on constants; they are built per axis
+  (:mod:`~imse_keras.export.transformer_block`) so that they stay small.
+* The first 1x1 conv reads ``concat([mag_c, pha])``; it is applied to each
+  input separately and summed (:mod:`~imse_keras.export.split_conv`), so an
+  int8 graph gives the two inputs their own scales.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import keras
 
 from imse_keras.config import IMSEConfig, get_config
+from imse_keras.export.split_conv import SplitInputConv
 from imse_keras.export.transformer_block import ExportTransformerBlock
 from imse_keras.layers import SKFF, TransformerBlock
 from imse_keras.model import build_model, check_frames
@@ -43,6 +49,8 @@ _SOURCE_LAYERS = {"mask": "mask", "phase_r": "phadec_conv_r", "phase_i": "phadec
 # The [B, F, T] -> [B, T, F] transposes at the model's input; the export inputs
 # are already frames-first.
 _INPUT_PERMUTES = ("mag_tf_permute", "pha_tf_permute")
+# The first conv reads concat([mag, pha]); the export applies it per input.
+_INPUT_CONCAT, _INPUT_CONV = "stack_inputs", "enc_conv1"
 
 
 def build_export_model(
@@ -96,11 +104,18 @@ def build_export_model(
         name="imse_core",
     )
 
+    concatenated = {}
+
     def call(layer, *args, **kwargs):
         if isinstance(layer, SKFF):
             return args[0]
         if layer.name in _INPUT_PERMUTES:
             return args[0]
+        if layer.name == _INPUT_CONCAT:
+            concatenated["inputs"] = list(args[0])
+        if layer.name == _INPUT_CONV:
+            # Left unused, the concatenation drops out of the graph.
+            return SplitInputConv(layer, name=f"{layer.name}_split")(concatenated["inputs"])
         if isinstance(layer, TransformerBlock) and frames is not None:
             return ExportTransformerBlock(layer, name=f"{layer.name}_export")(*args, **kwargs)
         return layer(*args, **kwargs)
