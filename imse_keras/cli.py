@@ -79,6 +79,25 @@ def _load(weights, preset, threads, download):
         raise _fail(f"cannot load weights {weights!r}: {err}") from err
 
 
+def _tflite_enhancer(path: Path, preset: str, threads: int | None, overlap: str):
+    """An Enhancer over a .tflite (LiteRT only: TensorFlow is not imported)."""
+    from imse_keras.config import get_config
+    from imse_keras.enhance import Enhancer
+    from imse_keras.export.runner import LiteRTModel, tflite_backend
+
+    cfg = get_config(preset)
+    try:
+        runner = LiteRTModel(path, num_threads=threads or int(os.environ.get("IMSE_THREADS", 2)))
+    except (OSError, ValueError, RuntimeError) as err:
+        raise _fail(f"cannot load {path}: {err}") from err
+    if runner.num_freqs != cfg.num_freqs or runner.num_frames not in (None, cfg.segment_frames):
+        raise _fail(
+            f"{path} takes [1, {runner.num_frames}, {runner.num_freqs}] inputs; preset "
+            f"{preset!r} feeds [1, {cfg.segment_frames}, {cfg.num_freqs}]"
+        )
+    return Enhancer(tflite_backend(runner), cfg, batch_size=1, overlap=overlap)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="imse")
 def main():
@@ -101,8 +120,15 @@ def main():
               help="Segments of 30,700 samples per network call (bounds memory).")
 @_threads_option
 @_download_option
+@click.option("--backend", type=click.Choice(("keras", "tflite")), default="keras",
+              show_default=True,
+              help="Run the float Keras model, or an exported .tflite (--model) with LiteRT; "
+              "both use the same front end and segmentation.")
+@click.option("--model", "tflite_model", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="The .tflite file for --backend tflite (from `imse export`).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def enhance(inputs, output, weights, preset, overlap, batch_size, threads, download, quiet):
+def enhance(inputs, output, weights, preset, overlap, batch_size, threads, download, backend,
+            tflite_model, quiet):
     """Enhance WAV/FLAC files or directories of them.
 
     Any sample rate (resampled to 16 kHz and back) and channel count (each
@@ -111,14 +137,21 @@ def enhance(inputs, output, weights, preset, overlap, batch_size, threads, downl
     from imse_keras.audio_io import AudioError
     from imse_keras.files import enhance_file, plan_outputs
 
+    if backend == "tflite" and tflite_model is None:
+        raise click.UsageError("--backend tflite needs --model PATH.tflite")
+    if backend == "keras" and tflite_model is not None:
+        raise click.UsageError("--model is for --backend tflite; use --weights for Keras")
     try:
         pairs = plan_outputs(list(inputs), output)
     except (AudioError, ValueError) as err:
         raise _fail(str(err)) from err
-    model = _load(weights, preset, threads, download)
-    from imse_keras.enhance import Enhancer
+    if backend == "tflite":
+        enhancer = _tflite_enhancer(tflite_model, preset, threads, overlap)
+    else:
+        model = _load(weights, preset, threads, download)
+        from imse_keras.enhance import Enhancer
 
-    enhancer = Enhancer.from_model(model, preset, batch_size=batch_size, overlap=overlap)
+        enhancer = Enhancer.from_model(model, preset, batch_size=batch_size, overlap=overlap)
     show = not quiet and len(pairs) > 1
     if show:
         from tqdm import tqdm
@@ -283,9 +316,10 @@ def demo(out_dir, noisy, clean, noise, snr_db, weights, threads, download):
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (imported lazily inside)."""
     from imse_keras.cli_eval import compare, report
+    from imse_keras.cli_export import export, validate
     from imse_keras.cli_train import make_demo_data, train
 
-    for command in (compare, report, train, make_demo_data):
+    for command in (compare, report, train, make_demo_data, export, validate):
         main.add_command(command)
 
 

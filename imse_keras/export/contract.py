@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from imse_keras.config import IMSEConfig, get_config
-from imse_keras.export.graph import EXPORT_INPUTS, EXPORT_OUTPUTS
+from imse_keras.export.io_names import EXPORT_INPUTS, EXPORT_OUTPUTS
 
 __all__ = [
     "CONTRACT_FORMAT",

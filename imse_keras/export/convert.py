@@ -5,25 +5,30 @@ Path (the one that works with Keras 3 in TF 2.21, see
 then ``tf.lite.TFLiteConverter.from_saved_model`` with builtin ops only.
 
 int8 goes in two steps so that the slow part runs once: the converter
-*calibrates* (records every tensor's range over the representative data), then
-the calibrated model is quantized with the policy's float-op denylist, the
-same call :class:`tf.lite.experimental.QuantizationDebugger` makes
-(``mlir_quantize`` with ``denylisted_ops`` / ``denylisted_nodes``).
-:func:`calibrate` and :func:`quantize_calibrated` expose the two steps for
-sensitivity studies (:mod:`imse_keras.export.sensitivity`).
+*calibrates* (records every tensor's min/max over the representative data;
+about 17 s per segment of the official model on the project machine), then
+the calibrated model is quantized with the policy's denylist, the same call
+:class:`tf.lite.experimental.QuantizationDebugger` makes (``mlir_quantize``
+with ``denylisted_ops`` / ``denylisted_nodes``; the policy's ``int8_scopes``
+become ``denylisted_nodes`` for every op outside them). :func:`calibrate` and
+:func:`quantize_calibrated` expose the two steps for sensitivity studies.
 
-Every result is checked: a file with a Flex (Select TF) or any other custom op
-raises :class:`ExportError`.
+Every file is then compacted (:mod:`imse_keras.export.compact`; bit-identical
+outputs) and checked: a Flex (Select TF) or any other custom op raises
+:class:`ExportError`.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from imse_keras.export.calibration import CalibrationSet
-from imse_keras.export.flatbuffer import ModelSummary, summarize_model
+from imse_keras.export.compact import compact_model, store_constants
+from imse_keras.export.flatbuffer import ModelSummary, op_names, summarize_model
 from imse_keras.export.policy import QuantizationPolicy, get_policy
 
 __all__ = [
@@ -32,7 +37,9 @@ __all__ = [
     "calibrate",
     "check_builtin_only",
     "convert_model",
+    "float_nodes_outside",
     "quantize_calibrated",
+    "save_graph",
 ]
 
 
@@ -80,10 +87,12 @@ def _converter(saved_model_dir: str):
     return converter
 
 
-def _saved_model(export_model, directory: Path) -> str:
+def save_graph(export_model, directory: str | Path) -> str:
+    """Write the export graph as a TF SavedModel (the converter's input) under
+    ``directory``; returns its path. Reusable across :func:`convert_model` calls."""
     import tensorflow as tf
 
-    path = directory / "saved_model"
+    path = Path(directory) / "saved_model"
     # The graph's own static shapes (batch 1), not Keras' default batch None: a
     # static batch folds the SHAPE/PACK ops that a dynamic one adds to every reshape.
     signature = [[tf.TensorSpec(tuple(t.shape), tf.float32, name=t.name) for t in export_model.inputs]]
@@ -105,7 +114,39 @@ def calibrate(saved_model_dir: str, calibration: CalibrationSet) -> bytes:
     converter.representative_dataset = calibration.representative_dataset
     converter.experimental_new_quantizer = True
     converter._experimental_calibrate_only = True  # as QuantizationDebugger does
-    return converter.convert()
+    with warnings.catch_warnings():
+        # The TF calibrator runs the deprecated tf.lite.Interpreter internally;
+        # nothing the user can act on.
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+        return converter.convert()
+
+
+def float_nodes_outside(model: bytes, scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """Output-tensor names of the ops whose name matches none of ``scopes``.
+
+    A fused op's name is ``"a;b;..."``; its first part (the op's own scope) is
+    matched. These names are what ``mlir_quantize``'s ``denylisted_nodes`` takes.
+
+    Raises:
+        ExportError: a scope matches no op (the graph's naming changed, and the
+            policy would silently quantize nothing there).
+    """
+    patterns = [re.compile(p) for p in scopes]
+    hits = [0] * len(patterns)
+    outside = []
+    for _, output_name in op_names(model):
+        own = output_name.split(";")[0]
+        matched = False
+        for k, pattern in enumerate(patterns):
+            if pattern.search(own):
+                hits[k] += 1
+                matched = True
+        if not matched:
+            outside.append(output_name)
+    unused = [p.pattern for p, n in zip(patterns, hits) if n == 0]
+    if unused:
+        raise ExportError(f"int8 scope(s) matched no op of the graph: {unused}")
+    return tuple(outside)
 
 
 def quantize_calibrated(calibrated: bytes, policy: QuantizationPolicy, verify: bool = False) -> bytes:
@@ -113,8 +154,8 @@ def quantize_calibrated(calibrated: bytes, policy: QuantizationPolicy, verify: b
 
     Args:
         calibrated: from :func:`calibrate`.
-        policy: an int8-activation policy; its ``float_ops`` / ``float_nodes``
-            stay float32.
+        policy: an int8-activation policy; ``float_ops``, ``float_nodes`` and
+            every op outside ``int8_scopes`` stay float32.
         verify: add NumericVerify ops (a debug model for
             :class:`tf.lite.experimental.QuantizationDebugger`; not for deployment).
     """
@@ -123,6 +164,9 @@ def quantize_calibrated(calibrated: bytes, policy: QuantizationPolicy, verify: b
 
     if policy.activations != "int8":
         raise ValueError(f"policy {policy.name!r} has no int8 activations to quantize")
+    nodes = list(policy.float_nodes)
+    if policy.int8_scopes:
+        nodes += [n for n in float_nodes_outside(calibrated, policy.int8_scopes) if n not in nodes]
     io_type = tf.int8 if policy.io == "int8" and not verify else tf.float32
     return tfl_convert.mlir_quantize(
         calibrated,
@@ -132,7 +176,7 @@ def quantize_calibrated(calibrated: bytes, policy: QuantizationPolicy, verify: b
         output_data_type=io_type,
         enable_numeric_verify=verify,
         denylisted_ops=list(policy.float_ops) or None,
-        denylisted_nodes=list(policy.float_nodes) or None,
+        denylisted_nodes=nodes or None,
     )
 
 
@@ -142,6 +186,8 @@ def convert_model(
     calibration: CalibrationSet | None = None,
     *,
     calibrated: bytes | None = None,
+    saved_model: str | None = None,
+    compact: bool = True,
 ) -> ConversionResult:
     """Convert an export graph (:func:`~imse_keras.export.graph.build_export_model`)
     to TFLite as ``policy`` says.
@@ -154,6 +200,10 @@ def convert_model(
         calibrated: a model already calibrated by :func:`calibrate` for this
             graph (skips the calibration run; ``calibration`` is then only
             recorded as provenance).
+        saved_model: the graph already written by :func:`save_graph` (skips
+            writing it again; ``export_model`` is then unused).
+        compact: drop tensor names and other metadata overhead
+            (:func:`~imse_keras.export.compact.compact_model`).
 
     Raises:
         ValueError: an int8 policy without calibration data.
@@ -166,11 +216,13 @@ def convert_model(
         raise ValueError(f"mode {policy.name!r} needs calibration data (representative dataset)")
     with tempfile.TemporaryDirectory(prefix="imse-export-") as tmp:
         try:
-            saved = _saved_model(export_model, Path(tmp))
+            saved = saved_model or save_graph(export_model, tmp)
             if policy.needs_calibration:
                 if calibrated is None:
                     calibrated = calibrate(saved, calibration)
                 model = quantize_calibrated(calibrated, policy)
+                if policy.float_constants != "float32":
+                    model = store_constants(model, policy.float_constants)
             else:
                 converter = _converter(saved)
                 if policy.weights in ("float16", "int8"):
@@ -182,6 +234,8 @@ def convert_model(
             raise
         except Exception as err:  # converter errors come in many types
             raise ExportError(f"TFLite conversion ({policy.name}) failed: {err}") from err
+    if compact:
+        model = compact_model(model)
     summary = check_builtin_only(model)
     info = dict(calibration.info) if calibration is not None else None
     return ConversionResult(bytes(model), policy, summary, info)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["ModelSummary", "summarize_model"]
+__all__ = ["ModelSummary", "op_names", "summarize_model"]
 
 _TENSOR_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64",
                  6: "bool", 7: "int16", 9: "int8", 10: "float64"}
@@ -92,3 +92,22 @@ def summarize_model(model: bytes) -> ModelSummary:
         custom_ops=tuple(sorted(set(custom))),
         num_subgraphs=len(parsed.subgraphs),
     )
+
+
+def op_names(model: bytes) -> list[tuple[str, str]]:
+    """``(op type, name of its first output tensor)`` for every op of the main
+    subgraph, in execution order (names are empty in a compacted model)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    parsed = schema.ModelT.InitFromPackedBuf(bytes(model), 0)
+    names = _builtin_names()
+    graph = parsed.subgraphs[0]
+    result = []
+    for op in graph.operators:
+        code = parsed.operatorCodes[op.opcodeIndex]
+        number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+        kind = names.get(number, f"BUILTIN_{number}")
+        outputs = [int(i) for i in (op.outputs if op.outputs is not None else []) if i >= 0]
+        name = graph.tensors[outputs[0]].name.decode("utf-8", "replace") if outputs else ""
+        result.append((kind, name))
+    return result

@@ -32,17 +32,13 @@ from __future__ import annotations
 import keras
 
 from imse_keras.config import IMSEConfig, get_config
+from imse_keras.export.io_names import EXPORT_INPUTS, EXPORT_OUTPUTS
 from imse_keras.export.split_conv import SplitInputConv
 from imse_keras.export.transformer_block import ExportTransformerBlock
 from imse_keras.layers import SKFF, TransformerBlock
 from imse_keras.model import build_model, check_frames
 
 __all__ = ["build_export_model", "EXPORT_INPUTS", "EXPORT_OUTPUTS"]
-
-#: Export graph input names, in order; each ``[1, T, F]`` float32.
-EXPORT_INPUTS = ("mag_c", "pha")
-#: Export graph output names, in order; each ``[1, T, F]`` float32.
-EXPORT_OUTPUTS = ("mask", "phase_r", "phase_i")
 
 # Layers of build_model() whose outputs the export graph returns, by output name.
 _SOURCE_LAYERS = {"mask": "mask", "phase_r": "phadec_conv_r", "phase_i": "phadec_conv_i"}

@@ -4,33 +4,60 @@ A :class:`QuantizationPolicy` is a frozen value, independent of any model or
 data; :func:`imse_keras.export.convert.convert_model` applies it. Four named
 presets cover the supported modes:
 
-=========  =========  ===========  ========  ===================================
-name       weights    activations  I/O       notes
-=========  =========  ===========  ========  ===================================
-float32    float32    float32      float32   reference; matches Keras to ~1e-6
-float16    float16    float32      float32   half the size, float math
-dynamic    int8       float32      float32   weights int8, dequantised on the fly
-int8       int8       int8         int8      full integer, needs calibration
-=========  =========  ===========  ========  ===================================
+=========  ============  ============  ========  ================================
+name       weights       activations   I/O       notes
+=========  ============  ============  ========  ================================
+float32    float32       float32       float32   reference; matches Keras ~1e-5
+float16    float16       float32       float32   half the size, float math
+dynamic    int8          float32       float32   weights int8, hybrid kernels
+int8       int8          int8 / fp32   float32   int8 body, float elsewhere
+=========  ============  ============  ========  ================================
 
-The ``int8`` preset keeps a few op types in float (:data:`INT8_FLOAT_OPS`):
-``DIV`` because MALA's ``1 / (gamma + 1e-6)`` with an int8 denominator that
-rounds to zero crashes the interpreter, and the ops measured to carry most of
-the int8 error (see ``tflite/README.md``).
+The ``int8`` preset is *mixed* precision, chosen by measurement (see
+``tflite/README.md``): int8 weights and int8 activations for the convolutions
+of the U-Net body (the transformer blocks' qkvo/lepe/proj/FFN sublayers of the
+five body stages, their IDConv embeddings and the down/up samplers: about 70 %
+of the weights and of the MACs), float32 for the rest:
+
+* MALA's attention core: its output ``(1 + 1 / gamma) * (q . KV)`` divides two
+  quantities that are both tiny for a "silent" query; quantizing either one
+  alone breaks their ratio (and an int8 DIV whose denominator rounds to zero
+  crashes the interpreter: ``DIV`` is always kept float, :data:`INT8_FLOAT_OPS`);
+* the normalisations (instance and layer norm: variance, RSQRT) and the
+  residual stream between blocks, whose per-token scale varies by orders of
+  magnitude;
+* the dense encoder, the two output heads and the two decoders: their
+  activations are heavy-tailed (peak/RMS above 50), so one static int8 scale
+  per tensor leaves them too few levels: any one of these tensors in int8
+  alone costs 15-30 dB of output SNR.
+
+The float ops' own weights (and MALA's RoPE tables) are *stored* as int8
+(``float_constants="int8"``: symmetric, per output channel for conv filters)
+and dequantized once when the model loads, so every weight in the file takes
+one byte while those ops still compute in float32.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
-__all__ = ["QuantizationPolicy", "POLICIES", "INT8_FLOAT_OPS", "get_policy"]
+__all__ = ["QuantizationPolicy", "POLICIES", "INT8_FLOAT_OPS", "INT8_BODY_SCOPES", "get_policy"]
 
 _WEIGHT_TYPES = ("float32", "float16", "int8")
 _ACTIVATION_TYPES = ("float32", "int8")
 
-#: TFLite builtin op types the ``int8`` preset leaves in float32.
+#: TFLite builtin op types every int8 policy leaves in float32.
 INT8_FLOAT_OPS: tuple[str, ...] = ("DIV",)
+
+#: Graph scopes (regexes over TFLite op names) the ``int8`` preset quantizes;
+#: every other op stays float32.
+INT8_BODY_SCOPES: tuple[str, ...] = (
+    r"(^|/)(enc1|enc2|latent|dec2|dec1)_block\d_export(_\d+)?/(qkvo|lepe|proj|ffn)(_\d+)?/",
+    r"(^|/)(enc1|enc2|latent|dec2|dec1)_embed(_\d+)?/",
+    r"(^|/)(down|up)\d_(dw|pw|shuffle|unshuffle|concat|reduce)(_\d+)?/",
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +75,15 @@ class QuantizationPolicy:
         float_ops: TFLite builtin op types (e.g. ``"DIV"``) kept in float32 in
             an int8 model, with QUANTIZE/DEQUANTIZE around them.
         float_nodes: output tensor names of single ops kept in float32.
+        int8_scopes: regexes over op names (the first name of a fused op): only
+            matching ops are quantized, all others stay float32. Empty: every op
+            is quantized except ``float_ops`` / ``float_nodes``.
         per_channel: per-output-channel weight scales (int8 weights).
+        float_constants: storage of the float32 constants an int8 model keeps
+            (weights of its float ops, RoPE tables): ``"float32"``, ``"float16"``,
+            or ``"int8"`` (per-channel filters, per-tensor tables; see
+            :func:`imse_keras.export.compact.store_constants`). Dequantized
+            once at load time; the ops still compute in float32.
     """
 
     name: str
@@ -57,7 +92,9 @@ class QuantizationPolicy:
     io: str = "float32"
     float_ops: tuple[str, ...] = ()
     float_nodes: tuple[str, ...] = ()
+    int8_scopes: tuple[str, ...] = ()
     per_channel: bool = True
+    float_constants: str = "float32"
 
     def __post_init__(self):
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -80,10 +117,23 @@ class QuantizationPolicy:
         if self.io == "int8" and self.activations != "int8":
             raise ValueError("int8 I/O needs int8 activations. Received: "
                              f"activations={self.activations!r}")
-        if (self.float_ops or self.float_nodes) and self.activations != "int8":
-            raise ValueError("float_ops and float_nodes apply to int8 activations only.")
+        if self.float_constants not in _WEIGHT_TYPES:
+            raise ValueError(f"float_constants must be one of {_WEIGHT_TYPES}. "
+                             f"Received: float_constants={self.float_constants!r}")
+        if (self.float_ops or self.float_nodes or self.int8_scopes
+                or self.float_constants != "float32") and self.activations != "int8":
+            raise ValueError(
+                "float_ops, float_nodes, int8_scopes and float_constants apply to int8 "
+                "activations only."
+            )
         object.__setattr__(self, "float_ops", tuple(str(o).upper() for o in self.float_ops))
         object.__setattr__(self, "float_nodes", tuple(str(n) for n in self.float_nodes))
+        object.__setattr__(self, "int8_scopes", tuple(str(p) for p in self.int8_scopes))
+        for pattern in self.int8_scopes:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"int8_scopes: bad regex {pattern!r}: {err}") from None
 
     @property
     def needs_calibration(self) -> bool:
@@ -95,7 +145,8 @@ class QuantizationPolicy:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["float_ops"], d["float_nodes"] = list(self.float_ops), list(self.float_nodes)
+        for key in ("float_ops", "float_nodes", "int8_scopes"):
+            d[key] = list(d[key])
         return d
 
 
@@ -106,7 +157,14 @@ POLICIES: dict[str, QuantizationPolicy] = {
         QuantizationPolicy("float16", weights="float16"),
         QuantizationPolicy("dynamic", weights="int8"),
         QuantizationPolicy(
-            "int8", weights="int8", activations="int8", io="int8", float_ops=INT8_FLOAT_OPS
+            "int8",
+            weights="int8",
+            activations="int8",
+            io="float32",
+            float_ops=INT8_FLOAT_OPS,
+            int8_scopes=INT8_BODY_SCOPES,
+            per_channel=False,
+            float_constants="int8",
         ),
     )
 }

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from imse_keras.export.graph import EXPORT_INPUTS, EXPORT_OUTPUTS
+from imse_keras.export.io_names import EXPORT_INPUTS, EXPORT_OUTPUTS, SIGNATURE_KEY
 
 __all__ = ["LiteRTModel", "tflite_backend", "quantize", "dequantize"]
 
-_SIGNATURE = "serving_default"
+_SIGNATURE = SIGNATURE_KEY
 
 
 def _round_half_away(x: np.ndarray) -> np.ndarray:
@@ -98,7 +98,6 @@ class LiteRTModel:
         self.num_freqs = int(signature[2])
         self.num_frames = None if int(signature[1]) < 0 else int(signature[1])
         self.io_dtype = np.dtype(self._inputs[EXPORT_INPUTS[0]]["dtype"]).type
-        self._current_frames = int(self._inputs[EXPORT_INPUTS[0]]["shape"][1])
 
     # --- tensor details -------------------------------------------------------------
 
@@ -122,19 +121,18 @@ class LiteRTModel:
     # --- running --------------------------------------------------------------------
 
     def _prepare(self, frames: int) -> None:
+        if frames < 4 or frames % 4:
+            raise ValueError(
+                f"T must be a positive multiple of 4 (the U-Net halves it twice). Received: T={frames}"
+            )
         if self.num_frames is not None and frames != self.num_frames:
             raise ValueError(
                 f"this model was exported for T={self.num_frames} frames "
                 f"({self.num_frames - 1} hops); received T={frames}. Export with a dynamic T "
                 "or feed segments of the exported length."
             )
-        if frames != self._current_frames:
-            for name in EXPORT_INPUTS:
-                index = self._inputs[name]["index"]
-                self._interpreter.resize_tensor_input(index, [1, frames, self.num_freqs], strict=True)
-            self._interpreter.allocate_tensors()
-            self._runner = self._interpreter.get_signature_runner(_SIGNATURE)
-            self._current_frames = frames
+        # A dynamic-T graph: the signature runner resizes its inputs (and
+        # reallocates) when the shape of what it is fed changes.
 
     def run_frames_first(self, mag_c: np.ndarray, pha: np.ndarray) -> dict[str, np.ndarray]:
         """Run the raw graph.

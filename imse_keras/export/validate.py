@@ -162,7 +162,10 @@ def _fmt(v) -> str:
 
 
 def _finite_mean(values) -> float:
+    """Mean over finite values; +inf when every value is +inf (identical outputs)."""
     arr = np.array([float(v) for v in values], np.float64)
+    if arr.size and np.all(arr == math.inf):
+        return math.inf
     arr = arr[np.isfinite(arr)]
     return float(arr.mean()) if arr.size else float("nan")
 

@@ -1,0 +1,266 @@
+"""``imse export`` and ``imse validate``: TFLite/LiteRT export and its check.
+
+Plain :func:`click.command` functions, registered on the main group with
+``main.add_command``. Exit codes as for every ``imse`` command: 0 success,
+1 a reported error (including a validation whose mean PESQ-WB drop exceeds
+``--max-pesq-drop``), 2 a usage error. TensorFlow is imported inside the
+commands, so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+MODE_CHOICES = ("float32", "float16", "dynamic", "int8", "all")
+PRESET_CHOICES = ("imse", "imse_paper", "tiny")
+
+_weights_option = click.option(
+    "--weights",
+    "-w",
+    default=None,
+    metavar="NAME|PATH",
+    help="Official checkpoint name (g_best_pesq_3.399, g_best_pesq_3.373, or alias 3.399/3.373), "
+    "a PyTorch checkpoint file, or a Keras .weights.h5 file. Default: g_best_pesq_3.399.",
+)
+_preset_option = click.option(
+    "--preset", type=click.Choice(PRESET_CHOICES), default="imse", show_default=True,
+    help="Architecture of the weights.",
+)
+_threads_option = click.option(
+    "--threads", type=click.IntRange(1, 256), default=None,
+    help="TensorFlow intra-op threads (float Keras model)  [default: $IMSE_THREADS or 2]",
+)
+_tflite_threads_option = click.option(
+    "--tflite-threads", type=click.IntRange(1, 256), default=2, show_default=True,
+    help="LiteRT interpreter threads.",
+)
+_download_option = click.option(
+    "--download/--no-download", default=True, show_default=True,
+    help="Allow downloading the official weights when no local copy exists.",
+)
+_overlap_option = click.option(
+    "--overlap", type=click.Choice(("crossfade", "official")), default="crossfade",
+    show_default=True, help="Merging of the overlapping tail segment (same for both backends).",
+)
+_max_drop_option = click.option(
+    "--max-pesq-drop", type=click.FloatRange(min=0.0), default=0.05, show_default=True,
+    help="Fail (exit 1) when the mean PESQ-WB of the TFLite model is lower than the float "
+    "Keras model's by more than this.",
+)
+
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(message.splitlines()[0] if message else "failed")
+
+
+def _load_model(weights, preset, threads, download):
+    from imse_keras.cli import _load  # lazy: imse_keras.cli registers these commands
+
+    return _load(weights, preset, threads, download)
+
+
+def _calibration(calib: str | None, count: int, preset: str, seed: int):
+    """Calibration data from a folder, or synthesized (``--calib synth``)."""
+    from imse_keras.export.calibration import (
+        CalibrationError,
+        calibration_from_dir,
+        calibration_from_waveforms,
+        synthesize_calibration_audio,
+    )
+
+    try:
+        if calib == "synth":
+            from imse_keras.synth import SynthesisError
+
+            # Each 4-6 s utterance gives 3-4 segments of 1.92 s.
+            try:
+                waves, described = synthesize_calibration_audio(math.ceil(count / 3), seed=seed)
+            except SynthesisError as err:
+                raise _fail(f"--calib synth needs eSpeak NG (pip install '.[demo]'): {err}") from err
+            return calibration_from_waveforms(
+                waves, preset, count=count, seed=seed,
+                info={"source": "synthetic (eSpeak NG speech + synthetic noise)",
+                      "files": len(waves), "utterances": described},
+            )
+        return calibration_from_dir(calib, preset, count=count, seed=seed)
+    except CalibrationError as err:
+        raise _fail(str(err)) from err
+
+
+def _validation_pairs(clean: Path, noisy: Path):
+    from imse_keras.audio_io import AudioError
+    from imse_keras.evaluation import pair_files
+
+    try:
+        return pair_files(clean, noisy)
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+
+
+def _validate(model, preset, tflite_path, pairs, overlap, max_drop, tflite_threads, quiet,
+              weights):
+    """Run :func:`imse_keras.export.validate.validate_model`; library errors become exits."""
+    from imse_keras.audio_io import AudioError
+    from imse_keras.enhance import Enhancer
+    from imse_keras.export.runner import LiteRTModel, tflite_backend
+    from imse_keras.export.validate import validate_model
+
+    try:
+        runner = LiteRTModel(tflite_path, num_threads=tflite_threads)
+    except (OSError, ValueError) as err:
+        raise _fail(f"cannot load {tflite_path}: {err}") from err
+    reference = Enhancer.from_model(model, preset, overlap=overlap)
+    candidate = Enhancer(tflite_backend(runner), preset, batch_size=1, overlap=overlap)
+    settings = {"weights": weights or "g_best_pesq_3.399", "preset": preset, "overlap": overlap,
+                "tflite_threads": tflite_threads, "files": len(pairs)}
+    try:
+        return validate_model(
+            pairs, reference.enhance_waveform, candidate.enhance_waveform,
+            max_pesq_drop=max_drop, model=str(tflite_path), settings=settings,
+            progress=not quiet and len(pairs) > 1,
+        )
+    except (AudioError, ValueError) as err:
+        raise _fail(str(err)) from err
+
+
+@click.command()
+@click.option("--mode", "-m", "modes", type=click.Choice(MODE_CHOICES), multiple=True,
+              default=("int8",), show_default=True,
+              help="Export mode; repeat for several, or 'all'.")
+@_weights_option
+@_preset_option
+@click.option("--out-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("tflite"), show_default=True, help="Folder for the .tflite and .json files.")
+@click.option("--name", default=None,
+              help="File stem (one mode only)  [default: <preset>_<mode>, e.g. imse_int8]")
+@click.option("--calib", default=None, metavar="DIR|synth",
+              help="int8 calibration audio: a folder of WAV/FLAC files (searched recursively, "
+              "through the same front end as inference), or 'synth' for synthetic noisy speech "
+              "(needs the demo extra). Must not contain your test set.")
+@click.option("--calib-count", type=click.IntRange(1, 4096), default=32, show_default=True,
+              help="Calibration segments (30,700 samples each; about 17 s each to calibrate "
+              "the official model).")
+@click.option("--calib-seed", type=int, default=0, show_default=True,
+              help="Seed for choosing segments (and for --calib synth).")
+@click.option("--frames", type=click.IntRange(0, 100000), default=None,
+              help="T of the exported graph  [default: 308, one inference segment; 0: dynamic "
+              "T, float modes only]")
+@click.option("--validate", "validate_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None,
+              help="After export, validate each model on DIR/clean and DIR/noisy and write "
+              "<name>.validation.json and .md beside it.")
+@_max_drop_option
+@_overlap_option
+@_threads_option
+@_tflite_threads_option
+@_download_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def export(modes, weights, preset, out_dir, name, calib, calib_count, calib_seed, frames,
+           validate_dir, max_pesq_drop, overlap, threads, tflite_threads, download, quiet):
+    """Export the model to TFLite/LiteRT (.tflite plus a .json I/O contract).
+
+    Builtin ops only; the export fails if a Flex/custom op appears. int8 is
+    calibrated on --calib audio. See tflite/README.md for the contract.
+    """
+    from imse_keras.export.policy import POLICIES
+
+    selected = list(POLICIES) if "all" in modes else list(dict.fromkeys(modes))
+    if name is not None and len(selected) > 1:
+        raise click.UsageError("--name needs a single --mode")
+    if "int8" in selected and calib is None:
+        raise click.UsageError("int8 needs calibration audio: --calib DIR (or --calib synth)")
+    if frames == 0 and "int8" in selected:
+        raise click.UsageError("--frames 0 (dynamic T) works for float modes only")
+    pairs = None
+    if validate_dir is not None:
+        pairs = _validation_pairs(validate_dir / "clean", validate_dir / "noisy")
+    model = _load_model(weights, preset, threads, download)
+    from imse_keras.export.convert import ExportError
+    from imse_keras.export.pipeline import export_tflite, weights_source
+
+    source = weights_source(weights)
+    calibration = None
+    if "int8" in selected:
+        calibration = _calibration(calib, calib_count, preset, calib_seed)
+    failed = []
+    for mode in selected:
+        if not quiet:
+            extra = f" (calibrating on {len(calibration)} segments)" if mode == "int8" else ""
+            click.echo(f"exporting {mode}{extra} ...", err=True)
+        try:
+            art = export_tflite(
+                model, mode, out_dir, config=preset, name=name,
+                calibration=calibration if mode == "int8" else None,
+                source=source, num_frames=frames,
+            )
+        except (ExportError, ValueError) as err:
+            raise _fail(f"{mode}: {err}") from err
+        summary = art.result.summary
+        floats = sum(n for op, n in summary.float_op_counts.items() if op != "DEQUANTIZE")
+        click.echo(
+            f"wrote {art.model_path} ({art.model_path.stat().st_size / 1024:.0f} KiB, "
+            f"{summary.num_ops} ops, {floats} in float) and {art.contract_path.name}"
+        )
+        if pairs is not None:
+            report = _validate(model, preset, art.model_path, pairs, overlap, max_pesq_drop,
+                               tflite_threads, quiet, weights)
+            js, md = report.write(art.model_path.with_suffix(""))
+            click.echo(f"{report.summary_line()} -> {js.name}, {md.name}")
+            if not report.passed:
+                failed.append(f"{mode}: mean PESQ-WB drop {report.pesq_drop:.4f} > {max_pesq_drop}")
+    if failed:
+        raise _fail("validation failed: " + "; ".join(failed))
+
+
+@click.command()
+@click.option("--clean", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of clean reference files.")
+@click.option("--noisy", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of noisy files (same names as --clean).")
+@click.option("--model", "tflite_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The .tflite file to check.")
+@_weights_option
+@_preset_option
+@_max_drop_option
+@_overlap_option
+@_threads_option
+@_tflite_threads_option
+@_download_option
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the report as JSON here.")
+@click.option("--markdown", "md_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the report as a markdown table here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only the summary.")
+def validate(clean, noisy, tflite_path, weights, preset, max_pesq_drop, overlap, threads,
+             tflite_threads, download, json_path, md_path, quiet):
+    """Compare a .tflite with the float Keras model on a clean/noisy set.
+
+    Both enhance every noisy file through the same front end; prints per-file
+    and mean PESQ-WB and STOI of each, their difference, and the SNR of the
+    TFLite output against the float output. Exit 1 when the mean PESQ-WB drop
+    exceeds --max-pesq-drop.
+    """
+    if not tflite_path.is_file():
+        raise _fail(f"{tflite_path}: no such file")
+    pairs = _validation_pairs(clean, noisy)
+    model = _load_model(weights, preset, threads, download)
+    report = _validate(model, preset, tflite_path, pairs, overlap, max_pesq_drop, tflite_threads,
+                       quiet, weights)
+    if not quiet:
+        click.echo(report.table())
+    from imse_keras.atomic import write_text_atomic
+
+    if json_path is not None:
+        import json
+
+        write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2, allow_nan=True) + "\n")
+    if md_path is not None:
+        write_text_atomic(md_path, report.to_markdown())
+    click.echo(report.summary_line())
+    if not report.passed:
+        raise _fail(
+            f"mean PESQ-WB drop {report.pesq_drop:.4f} exceeds --max-pesq-drop {max_pesq_drop}"
+        )

@@ -1,0 +1,589 @@
+"""TFLite/LiteRT export: policies, graph, conversion, contract, runner, validation, CLI.
+
+Runs on the ``tiny`` preset with seeded random weights; every conversion
+shares one SavedModel and one calibration run (the expensive steps). The
+official-model checks are marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from imse_keras.config import get_config
+from imse_keras.export.calibration import (
+    CalibrationError,
+    CalibrationSet,
+    calibration_from_waveforms,
+    segment_features,
+)
+from imse_keras.export.policy import POLICIES, QuantizationPolicy, get_policy
+from imse_keras.export.runner import dequantize, quantize
+
+# The TFLite calibrator runs the deprecated tf.lite.Interpreter internally.
+pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")
+
+SR = 16000
+SEG = 30700
+MODES = ("float32", "float16", "dynamic", "int8")
+
+# Output SNR (dB) of each mode's raw outputs against the Keras export graph,
+# on speech-like input, must exceed these. Measured on this tiny model
+# (float16 ~60 dB, dynamic ~35 dB, int8 ~27 dB, all within +-2 dB across
+# seeds); the bounds leave about 6-10 dB of margin, so a broken kernel or a
+# mis-scaled input (which give < 10 dB) fails while rounding changes do not.
+MIN_SNR_DB = {"float16": 45.0, "dynamic": 25.0, "int8": 18.0}
+
+
+def _speechy(n, seed=0, snr_db=15.0):
+    """Harmonic 'voice' with syllable-rate AM, plus white noise; clean and noisy."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / SR
+    f0 = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    clean = 0.3 * voice * (0.55 + 0.45 * np.sin(2 * np.pi * 3.3 * t)) ** 2
+    noise = rng.standard_normal(n)
+    noise *= np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
+    return clean.astype(np.float32), (clean + noise).astype(np.float32)
+
+
+def _snr(ref, test):
+    return 10 * math.log10(np.sum(ref.astype(np.float64) ** 2) / max(np.sum((ref - test) ** 2.0), 1e-30))
+
+
+# === Fixtures: one tiny model, one SavedModel, one calibration =============
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    from imse_keras.model import build_model
+
+    model = build_model("tiny")
+    rng = np.random.default_rng(0)
+    for v in model.weights:
+        v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype("float32"))
+    return model
+
+
+@pytest.fixture(scope="module")
+def export_graph(tiny_model):
+    from imse_keras.export.graph import build_export_model
+
+    return build_export_model(tiny_model, "tiny")
+
+
+@pytest.fixture(scope="module")
+def features():
+    """Eval inputs ``[2, T, F]`` from two noisy signals (not the calibration ones)."""
+    mags, phas = [], []
+    for seed in (11, 12):
+        m, p = segment_features(_speechy(SEG, seed=seed)[1], "tiny")
+        mags.append(m)
+        phas.append(p)
+    return np.concatenate(mags), np.concatenate(phas)
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    waves = [_speechy(40000, seed=s, snr_db=snr)[1] for s, snr in ((1, 5.0), (2, 15.0))]
+    return calibration_from_waveforms(waves, "tiny", count=3, seed=0, info={"source": "test"})
+
+
+@pytest.fixture(scope="module")
+def saved_graph(export_graph, tmp_path_factory):
+    from imse_keras.export.convert import save_graph
+
+    return save_graph(export_graph, tmp_path_factory.mktemp("saved"))
+
+
+@pytest.fixture(scope="module")
+def calibrated(saved_graph, calibration):
+    from imse_keras.export.convert import calibrate
+
+    return calibrate(saved_graph, calibration)
+
+
+@pytest.fixture(scope="module")
+def converted(export_graph, saved_graph, calibration, calibrated):
+    from imse_keras.export.convert import convert_model
+
+    return {
+        mode: convert_model(
+            export_graph, mode, calibration if mode == "int8" else None,
+            calibrated=calibrated if mode == "int8" else None, saved_model=saved_graph,
+        )
+        for mode in MODES
+    }
+
+
+@pytest.fixture(scope="module")
+def written(converted, tmp_path_factory):
+    """Each mode's .tflite and .json in one folder."""
+    from imse_keras.export.contract import build_contract, write_contract
+
+    out = tmp_path_factory.mktemp("tflite")
+    paths = {}
+    for mode, result in converted.items():
+        path = out / f"tiny_{mode}.tflite"
+        path.write_bytes(result.model)
+        contract = build_contract(result.model, model_file=path.name, policy=result.policy,
+                                  config="tiny", source={"weights": "random-tiny"},
+                                  calibration=result.calibration)
+        write_contract(contract, path.with_suffix(".json"))
+        paths[mode] = path
+    return paths
+
+
+# === Policy ================================================================
+
+
+def test_presets_cover_the_four_modes():
+    assert set(POLICIES) == set(MODES)
+    assert get_policy("int8").needs_calibration and not get_policy("dynamic").needs_calibration
+    assert get_policy("int8").float_ops == ("DIV",)  # the int8 DIV crash hazard
+    assert get_policy(POLICIES["float16"]) is POLICIES["float16"]
+    assert json.loads(json.dumps(get_policy("int8").to_dict()))["int8_scopes"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"weights": "int4"},
+        {"activations": "int8"},  # int8 activations need int8 weights
+        {"io": "int8"},  # int8 I/O needs int8 activations
+        {"float_ops": ("DIV",)},  # float islands only make sense in int8 models
+        {"weights": "int8", "activations": "int8", "int8_scopes": ("(",)},
+        {"name": "bad name"},
+    ],
+)
+def test_policy_rejects_inconsistent_settings(kwargs):
+    with pytest.raises(ValueError):
+        QuantizationPolicy(**{"name": "x", **kwargs})
+
+
+def test_unknown_mode_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="float32, float16, dynamic, int8"):
+        get_policy("int4")
+
+
+# === Runner quantization helpers ===========================================
+
+
+def test_quantize_rounds_half_away_from_zero_and_saturates():
+    x = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1000.0, -1000.0])
+    q = quantize(x, scale=1.0, zero_point=0)
+    np.testing.assert_array_equal(q, [-3, -2, -1, 1, 2, 3, 127, -128])
+    assert q.dtype == np.int8
+    q = quantize(np.array([0.0, 0.1]), scale=0.1, zero_point=-10)
+    np.testing.assert_array_equal(q, [-10, -9])
+    np.testing.assert_allclose(dequantize(q, 0.1, -10), [0.0, 0.1], atol=1e-7)
+
+
+# === Calibration data ======================================================
+
+
+def test_calibration_matches_the_enhancer_front_end():
+    from imse_keras.dsp.normalize import rms_normalize
+    from imse_keras.dsp.stft import mag_pha_stft
+
+    _, noisy = _speechy(SEG + 5000)
+    mag, pha = segment_features(noisy, "tiny")
+    assert mag.shape == (2, get_config("tiny").segment_frames, 256)  # last segment flush with the end
+    x, _ = rms_normalize(noisy)
+    ref_m, ref_p = mag_pha_stft(x[-SEG:], 510, 100, 0.3)
+    np.testing.assert_allclose(mag[1], ref_m.T, atol=1e-6)
+    np.testing.assert_allclose(pha[1], ref_p.T, atol=1e-6)
+
+
+def test_calibration_subsamples_and_skips_silence(calibration):
+    assert len(calibration) == 3 and calibration.info["segments_available"] == 4
+    batch = next(calibration.representative_dataset())
+    assert set(batch) == {"mag_c", "pha"} and batch["mag_c"].shape == (1, 308, 256)
+    with pytest.raises(CalibrationError):
+        calibration_from_waveforms([np.zeros(20000, np.float32)], "tiny")
+    with pytest.raises(CalibrationError):
+        CalibrationSet(np.zeros((0, 4, 4)), np.zeros((0, 4, 4)))
+
+
+# === Export graph ==========================================================
+
+
+def test_export_graph_matches_the_keras_model(tiny_model, export_graph, features):
+    import keras
+
+    mag, pha = features
+    names = ("mask", "phadec_conv_r", "phadec_conv_i")
+    probe = keras.Model(tiny_model.inputs, [tiny_model.get_layer(n).output for n in names])
+    ref = probe.predict_on_batch([np.swapaxes(mag, 1, 2), np.swapaxes(pha, 1, 2)])
+    out = export_graph.predict_on_batch([mag, pha])
+    for key, r in zip(("mask", "phase_r", "phase_i"), ref):
+        np.testing.assert_allclose(out[key], r[..., 0], atol=2e-5, rtol=1e-5)
+
+
+def test_export_graph_rejects_bad_frames_and_foreign_weights(tiny_model):
+    from imse_keras.export.graph import build_export_model
+
+    with pytest.raises(ValueError, match="multiple of 4"):
+        build_export_model(tiny_model, "tiny", num_frames=30)
+    with pytest.raises(ValueError, match="do not fit"):
+        build_export_model(tiny_model, "imse")
+
+
+# === Conversion ============================================================
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_is_builtin_only(converted, mode):
+    summary = converted[mode].summary
+    assert summary.custom_ops == ()
+    assert not any(op.startswith("CUSTOM") for op in summary.op_counts)
+    assert summary.num_subgraphs == 1
+
+
+def test_float32_matches_keras_within_1e4(converted, export_graph, tiny_model, features):
+    from imse_keras.export.runner import LiteRTModel
+
+    mag, pha = features
+    ref = export_graph.predict_on_batch([mag, pha])
+    out = LiteRTModel(converted["float32"].model).run_frames_first(mag, pha)
+    for key in ref:  # within 1e-4 of the output's scale
+        assert np.max(np.abs(out[key] - ref[key])) <= 1e-4 * np.max(np.abs(ref[key])), key
+    # Called like the Keras model, the magnitude branch matches too.
+    mag_out, _, _ = tiny_model.predict_on_batch([np.swapaxes(mag, 1, 2), np.swapaxes(pha, 1, 2)])
+    mag_lite, _, com = LiteRTModel(converted["float32"].model)([np.swapaxes(mag, 1, 2),
+                                                               np.swapaxes(pha, 1, 2)])
+    assert np.max(np.abs(mag_lite - mag_out)) <= 1e-4 * np.max(np.abs(mag_out))
+    assert com.shape == mag_lite.shape + (2,)
+
+
+@pytest.mark.parametrize("mode", ("float16", "dynamic", "int8"))
+def test_quantized_modes_stay_within_their_measured_bound(converted, export_graph, features, mode):
+    from imse_keras.export.runner import LiteRTModel
+
+    mag, pha = features
+    ref = export_graph.predict_on_batch([mag, pha])
+    out = LiteRTModel(converted[mode].model).run_frames_first(mag, pha)
+    for key in ref:
+        assert np.all(np.isfinite(out[key]))
+        assert _snr(ref[key], out[key]) > MIN_SNR_DB[mode], (mode, key)
+
+
+def test_int8_is_mostly_integer_and_smaller(converted):
+    int8 = converted["int8"]
+    counts = int8.summary.op_counts
+    assert counts.get("QUANTIZE", 0) > 0
+    float_convs = int8.summary.float_op_counts.get("CONV_2D", 0)
+    assert float_convs < counts["CONV_2D"]  # the body's convs run in int8
+    assert int8.summary.float_op_counts.get("DIV", 0) == counts.get("DIV", 0)  # DIV kept float
+    assert len(int8.model) < 0.75 * len(converted["float32"].model)
+
+
+def test_int8_needs_calibration(export_graph):
+    from imse_keras.export.convert import convert_model
+
+    with pytest.raises(ValueError, match="calibration"):
+        convert_model(export_graph, "int8")
+
+
+def test_int8_scope_that_matches_nothing_is_an_error(calibrated):
+    from imse_keras.export.convert import ExportError, quantize_calibrated
+
+    policy = get_policy("int8").replace(int8_scopes=("no_such_layer",))
+    with pytest.raises(ExportError, match="matched no op"):
+        quantize_calibrated(calibrated, policy)
+
+
+def test_full_integer_io_is_quantized_by_the_runner(export_graph, saved_graph, calibrated,
+                                                    features):
+    """A fully int8 graph with int8 inputs: the runner quantizes with the model's scales."""
+    from imse_keras.export.convert import convert_model
+    from imse_keras.export.runner import LiteRTModel
+
+    policy = QuantizationPolicy("int8full", weights="int8", activations="int8", io="int8",
+                                float_ops=("DIV",))
+    result = convert_model(export_graph, policy, calibrated=calibrated, saved_model=saved_graph)
+    runner = LiteRTModel(result.model)
+    assert runner.io_dtype is np.int8
+    scale, zero_point = runner.input_details["pha"]["quantization"]
+    assert scale > 0
+    mag, pha = features
+    out = runner.run_frames_first(mag[:1], pha[:1])
+    assert all(np.all(np.isfinite(v)) for v in out.values())
+
+
+def test_flex_ops_fail_the_export():
+    import tensorflow as tf
+
+    from imse_keras.export.convert import ExportError, check_builtin_only
+
+    class Angle(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([4], tf.float32)] * 2)
+        def __call__(self, x, y):
+            return tf.math.angle(tf.complex(x, y))
+
+    module = Angle()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.__call__.get_concrete_function()], module
+    )
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
+                                           tf.lite.OpsSet.SELECT_TF_OPS]
+    with pytest.raises(ExportError, match="Flex"):
+        check_builtin_only(converter.convert())
+
+
+# === Contract ==============================================================
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_contract_is_complete(written, mode):
+    from imse_keras.export.contract import read_contract
+
+    contract = read_contract(written[mode].with_suffix(".json"))
+    cfg = get_config("tiny")
+    fe = contract["front_end"]
+    assert (fe["sample_rate"], fe["n_fft"], fe["hop_length"], fe["segment_samples"],
+            fe["segment_frames"], fe["compress_factor"]) == (16000, 510, 100, SEG, 308, 0.3)
+    assert contract["mode"] == mode and contract["policy"]["name"] == mode
+    assert contract["model"]["file"] == written[mode].name
+    assert contract["model"]["size_bytes"] == written[mode].stat().st_size
+    assert [t["name"] for t in contract["inputs"]] == ["mag_c", "pha"]
+    assert [t["name"] for t in contract["outputs"]] == ["mask", "phase_r", "phase_i"]
+    for tensor in contract["inputs"] + contract["outputs"]:
+        assert tensor["shape"] == [1, cfg.segment_frames, cfg.num_freqs]
+        assert tensor["dtype"] in ("float32", "int8")
+        assert (tensor["quantization"] is not None) == (tensor["dtype"] == "int8")
+    assert {"tensorflow-cpu", "keras", "ai-edge-litert", "numpy"} <= set(contract["versions"]) or (
+        {"tensorflow", "keras", "ai-edge-litert", "numpy"} <= set(contract["versions"])
+    )
+    assert contract["source"]["weights"] == "random-tiny"
+    assert contract["ops"]["custom_ops"] == []
+    assert (contract["calibration"] is not None) == (mode == "int8")
+
+
+def test_incomplete_contract_is_rejected(written, tmp_path):
+    from imse_keras.export.contract import ContractError, read_contract
+
+    contract = json.loads(written["int8"].with_suffix(".json").read_text())
+    del contract["front_end"]["hop_length"]
+    contract["calibration"] = None
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(contract))
+    with pytest.raises(ContractError, match="hop_length.*calibration"):
+        read_contract(bad)
+
+
+# === Runner ================================================================
+
+
+def test_runner_handles_lengths_and_batches(tiny_model):
+    """A dynamic-T float export runs at any multiple of 4 frames and any batch."""
+    from imse_keras.export.convert import convert_model
+    from imse_keras.export.graph import build_export_model
+    from imse_keras.export.runner import LiteRTModel
+
+    graph = build_export_model(tiny_model, "tiny", num_frames=0)
+    runner = LiteRTModel(convert_model(graph, "float32").model)
+    assert runner.num_frames is None
+    rng = np.random.default_rng(5)
+    for batch, frames in ((1, 64), (3, 100), (2, 308), (1, 64)):
+        mag = rng.uniform(0, 2, (batch, 256, frames)).astype("float32")
+        pha = rng.uniform(-np.pi, np.pi, (batch, 256, frames)).astype("float32")
+        ref = tiny_model.predict_on_batch([mag, pha])
+        out = runner([mag, pha])
+        assert [o.shape for o in out] == [r.shape for r in ref]
+        assert np.max(np.abs(out[0] - ref[0])) <= 1e-4 * np.max(np.abs(ref[0]))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        runner.spectral(mag[..., :30], pha[..., :30])
+
+
+def test_fixed_length_runner_refuses_other_lengths(written):
+    from imse_keras.export.runner import LiteRTModel
+
+    runner = LiteRTModel(written["float32"], num_threads=1)
+    assert runner.num_frames == 308
+    with pytest.raises(ValueError, match="exported for T=308"):
+        runner.spectral(np.zeros((1, 256, 64), np.float32), np.zeros((1, 256, 64), np.float32))
+    with pytest.raises(FileNotFoundError):
+        LiteRTModel(written["float32"].with_name("missing.tflite"))
+
+
+@pytest.mark.parametrize(
+    "signal",
+    [
+        np.zeros(20000, np.float32),  # silence
+        np.random.default_rng(3).uniform(-1, 1, 50000).astype(np.float32),  # full-scale noise
+        np.ones(50000, np.float32),  # DC at full scale
+        np.array([0.5], np.float32),  # one sample
+    ],
+    ids=["silence", "full_scale_noise", "full_scale_dc", "one_sample"],
+)
+def test_int8_survives_extreme_inputs(written, signal):
+    from imse_keras.enhance import Enhancer
+    from imse_keras.export.runner import tflite_backend
+
+    enhancer = Enhancer(tflite_backend(written["int8"], num_threads=1), "tiny", overlap="crossfade")
+    y = enhancer.enhance_waveform(signal)
+    assert y.shape == signal.shape and np.all(np.isfinite(y))
+    if not np.any(signal):
+        assert np.all(y == 0)
+
+
+def test_tflite_and_keras_backends_share_the_front_end(tiny_model, written):
+    from imse_keras.enhance import Enhancer
+    from imse_keras.export.runner import tflite_backend
+
+    _, noisy = _speechy(SEG + 7000, seed=4)
+    a = Enhancer.from_model(tiny_model, "tiny", overlap="crossfade").enhance_waveform(noisy)
+    b = Enhancer(tflite_backend(written["float32"]), "tiny", overlap="crossfade").enhance_waveform(noisy)
+    assert a.shape == b.shape and _snr(a, b) > 60
+
+
+def test_enhance_cli_tflite_backend(tiny_model, written, tmp_path):
+    """`imse enhance --backend tflite` gives the Keras backend's output (float32
+    export) through the same file path, without loading any weights."""
+    from click.testing import CliRunner
+
+    from imse_keras.audio_io import read_audio, write_audio
+    from imse_keras.cli import main
+    from imse_keras.enhance import Enhancer
+
+    _, noisy = _speechy(SEG + 9000, seed=6)
+    src = tmp_path / "noisy.wav"
+    write_audio(src, noisy, SR, subtype="FLOAT")
+    out = tmp_path / "out.wav"
+    args = ["enhance", str(src), "-o", str(out), "--preset", "tiny", "--quiet",
+            "--backend", "tflite", "--model", str(written["float32"]), "--no-download"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    got = read_audio(out).samples[:, 0]
+    want = Enhancer.from_model(tiny_model, "tiny", overlap="crossfade").enhance_waveform(noisy)
+    assert got.shape == want.shape and _snr(want, got) > 60
+
+    missing = CliRunner().invoke(main, args[:-5] + ["--backend", "tflite"])
+    assert missing.exit_code == 2 and "--model" in missing.output
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a flatbuffer")
+    broken = CliRunner().invoke(main, args[:-2] + [str(bad), "--no-download"])
+    assert broken.exit_code == 1 and "cannot load" in broken.output
+    assert read_audio(out).samples.shape[0] == len(noisy)  # the earlier output is intact
+
+
+# === Validation ============================================================
+
+
+@pytest.fixture(scope="module")
+def pair_dir(tmp_path_factory):
+    """Two synthetic-speech pairs (eSpeak NG) at 30 dB SNR: PESQ of the noisy
+    input is about 3, far above the 1.0 floor, so a broken output shows."""
+    pytest.importorskip("espeakng_loader")
+    from imse_keras.audio_io import write_audio
+    from imse_keras.synth import make_pair
+
+    root = tmp_path_factory.mktemp("pairs")
+    for i in range(2):
+        clean, noisy = make_pair(seed=3 + i, snr_db=30.0, noise="pink")
+        write_audio(root / "clean" / f"u{i}.wav", clean, SR, subtype="PCM_16")
+        write_audio(root / "noisy" / f"u{i}.wav", noisy, SR, subtype="PCM_16")
+    return root
+
+
+def test_validate_raises_when_the_bound_is_exceeded(pair_dir, tmp_path):
+    from imse_keras.evaluation import pair_files
+    from imse_keras.export.validate import ValidationError, validate_model
+
+    pairs = pair_files(pair_dir / "clean", pair_dir / "noisy")
+    rng = np.random.default_rng(0)
+
+    def passthrough(x):
+        return x
+
+    def broken(x):  # a deliberately broken "model": the input buried in noise
+        return (x + 0.5 * np.std(x) * rng.standard_normal(len(x))).astype(np.float32)
+
+    ok = validate_model(pairs, passthrough, passthrough, max_pesq_drop=0.0)
+    assert ok.passed and ok.pesq_drop == 0.0 and ok.mean["snr_db"] == math.inf
+    ok.check()
+    bad = validate_model(pairs, passthrough, broken, max_pesq_drop=0.05, model="broken.tflite")
+    assert not bad.passed and bad.pesq_drop > 0.05
+    assert 0 < bad.mean["snr_db"] < 10
+    with pytest.raises(ValidationError, match="exceeds the bound"):
+        bad.check()
+    js, md = bad.write(tmp_path / "broken")
+    assert json.loads(js.read_text())["passed"] is False
+    assert "| **mean** |" in md.read_text() and "FAIL" in md.read_text()
+    assert "pesq_drop" in bad.table()
+
+
+def test_validate_cli_exit_codes(tiny_model, written, pair_dir, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from imse_keras.cli_export import validate
+
+    weights = tmp_path / "tiny.weights.h5"
+    tiny_model.save_weights(weights)
+    args = ["--clean", str(pair_dir / "clean"), "--noisy", str(pair_dir / "noisy"),
+            "--model", str(written["float32"]), "--weights", str(weights), "--preset", "tiny",
+            "--quiet", "--json", str(tmp_path / "r.json")]
+    result = CliRunner().invoke(validate, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["passed"] and abs(report["mean"]["pesq_drop"]) < 0.01
+    assert report["mean"]["snr_db"] > 40
+
+    # Against a good reference (the noisy input passed through; PESQ ~3), the
+    # random-weight tiny model is a deliberately broken one (PESQ ~1).
+    from imse_keras import enhance
+
+    monkeypatch.setattr(enhance, "keras_backend", lambda model: lambda mag, pha: (mag, pha))
+    md = tmp_path / "r.md"
+    result = CliRunner().invoke(validate, args + ["--markdown", str(md)])
+    assert result.exit_code == 1
+    assert "exceeds --max-pesq-drop 0.05" in result.output and "FAIL" in md.read_text()
+
+
+def test_export_cli_writes_model_and_contract(tiny_model, tmp_path):
+    from click.testing import CliRunner
+
+    from imse_keras.cli_export import export
+
+    weights = tmp_path / "tiny.weights.h5"
+    tiny_model.save_weights(weights)
+    out = tmp_path / "tflite"
+    result = CliRunner().invoke(
+        export, ["--mode", "float16", "--weights", str(weights), "--preset", "tiny",
+                 "--out-dir", str(out), "--quiet"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (out / "tiny_float16.tflite").is_file() and (out / "tiny_float16.json").is_file()
+    contract = json.loads((out / "tiny_float16.json").read_text())
+    assert contract["source"]["sha256"] and contract["mode"] == "float16"
+    # Usage errors exit 2 before any work.
+    result = CliRunner().invoke(export, ["--mode", "int8", "--preset", "tiny"])
+    assert result.exit_code == 2 and "--calib" in result.output
+
+
+# === Official model (slow) =================================================
+
+
+@pytest.mark.slow
+def test_official_int8_validates_on_vb_dev(official_model, shared_dir, tmp_path):
+    """int8 of g_best_pesq_3.399, calibrated on synthetic speech (not vb_dev),
+    loses at most 0.05 mean PESQ-WB on a few vb_dev files (full check: README)."""
+    pytest.importorskip("espeakng_loader")
+    from imse_keras.enhance import Enhancer
+    from imse_keras.evaluation import pair_files
+    from imse_keras.export.calibration import synthesize_calibration_audio
+    from imse_keras.export.pipeline import export_tflite
+    from imse_keras.export.runner import tflite_backend
+    from imse_keras.export.validate import validate_model
+
+    waves, _ = synthesize_calibration_audio(6, seed=1000)
+    calibration = calibration_from_waveforms(waves, "imse", count=16)
+    art = export_tflite(official_model, "int8", tmp_path, calibration=calibration)
+    pairs = pair_files(shared_dir / "audio/vb_dev/clean", shared_dir / "audio/vb_dev/noisy")[:5]
+    ref = Enhancer.from_model(official_model, overlap="crossfade").enhance_waveform
+    cand = Enhancer(tflite_backend(art.model_path), overlap="crossfade").enhance_waveform
+    validate_model(pairs, ref, cand, max_pesq_drop=0.05).check()
