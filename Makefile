@@ -12,7 +12,7 @@ export IMSE_WEIGHTS ?= $(abspath ../shared/official)
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup demo test test-slow clean
+.PHONY: all setup demo test test-android test-slow clean
 
 all: test
 
@@ -29,6 +29,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	bash android_demo/run_jvm_tests.sh
+
+# The Android demo's signal path (plain Java) on the JVM with Debian's junit4.
+test-android:
+	bash android_demo/run_jvm_tests.sh
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
