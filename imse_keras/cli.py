@@ -197,9 +197,13 @@ def enhance(inputs, output, weights, preset, overlap, batch_size, threads, downl
               "no clean reference needed (needs the 'quality' extra).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write per-file and mean scores as JSON here.")
+@click.option("--backend", type=click.Choice(("keras", "tflite")), default="keras",
+              show_default=True, help="With --noisy: the float Keras model or a .tflite (--model).")
+@click.option("--model", "tflite_model", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="The .tflite file for --backend tflite.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def evaluate(clean, enhanced, noisy, weights, preset, overlap, threads, download, no_reference,
-             json_path, quiet):
+             json_path, backend, tflite_model, quiet):
     """Score PESQ-WB, STOI, SI-SDR, CSIG, CBAK, COVL and SSNR against clean references.
 
     Give --enhanced to score existing files, or --noisy to enhance them first;
@@ -224,8 +228,12 @@ def evaluate(clean, enhanced, noisy, weights, preset, overlap, threads, download
         pairs = pair_files(clean, enhanced if enhanced is not None else noisy)
     except (AudioError, ValueError) as err:
         raise _fail(str(err)) from err
+    if (backend == "tflite") != (tflite_model is not None):
+        raise click.UsageError("--backend tflite and --model PATH.tflite go together")
     process = None
-    if noisy is not None:
+    if noisy is not None and backend == "tflite":
+        process = _tflite_enhancer(tflite_model, preset, threads, overlap).enhance_waveform
+    elif noisy is not None:
         model = _load(weights, preset, threads, download)
         from imse_keras.enhance import Enhancer
 

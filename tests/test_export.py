@@ -282,6 +282,62 @@ def test_int8_is_mostly_integer_and_smaller(converted):
     assert len(int8.model) < 0.75 * len(converted["float32"].model)
 
 
+def _weight_bytes(model: bytes) -> tuple[dict[str, int], int]:
+    """Bytes of constant data by tensor type name, and the largest float32 constant (bytes)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    parsed = schema.ModelT.InitFromPackedBuf(model, 0)
+    out: dict[str, int] = {}
+    largest_float32 = 0
+    for tensor in parsed.subgraphs[0].tensors:
+        data = parsed.buffers[tensor.buffer].data
+        if data is not None and len(data):
+            out[names[tensor.type]] = out.get(names[tensor.type], 0) + len(data)
+            if names[tensor.type] == "FLOAT32":
+                largest_float32 = max(largest_float32, len(data))
+    return out, largest_float32
+
+
+def test_compaction_is_bit_identical_and_smaller(export_graph, saved_graph, features):
+    """Dropping names and sharing shape vectors / options changes no output bit."""
+    from imse_keras.export.compact import compact_model
+    from imse_keras.export.convert import convert_model
+    from imse_keras.export.runner import LiteRTModel
+
+    raw = convert_model(export_graph, "float32", saved_model=saved_graph, compact=False).model
+    small = compact_model(raw)
+    assert len(small) < 0.9 * len(raw)
+    mag, pha = features
+    a = LiteRTModel(raw).run_frames_first(mag, pha)
+    b = LiteRTModel(small).run_frames_first(mag, pha)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_int8_stores_every_float_weight_in_one_byte(converted, export_graph, features,
+                                                    saved_graph, calibrated, calibration):
+    """The int8 preset keeps some ops in float, but their weights are stored as
+    int8 (dequantized at load): no float32 constant of any size remains, and the
+    outputs stay within a few dB of float16 storage."""
+    from imse_keras.export.convert import convert_model
+    from imse_keras.export.runner import LiteRTModel
+
+    int8 = converted["int8"].model
+    stored, largest_float32 = _weight_bytes(int8)
+    assert largest_float32 < 4 * 16  # only scalars and tiny biases stay float32
+    assert stored.get("FLOAT16", 0) < 0.1 * stored["INT8"]
+    f16 = convert_model(export_graph, get_policy("int8").replace(float_constants="float16"),
+                        calibration, calibrated=calibrated, saved_model=saved_graph).model
+    assert len(int8) < len(f16)
+    mag, pha = features
+    ref = export_graph.predict_on_batch([mag, pha])
+    out8 = LiteRTModel(int8).run_frames_first(mag, pha)
+    out16 = LiteRTModel(f16).run_frames_first(mag, pha)
+    for key in ref:
+        assert _snr(ref[key], out8[key]) > _snr(ref[key], out16[key]) - 3.0, key
+
+
 def test_int8_needs_calibration(export_graph):
     from imse_keras.export.convert import convert_model
 

@@ -215,19 +215,21 @@ def _int8_symmetric(values, axis):
 
 
 def store_constants(model: bytes, storage: str = "float16", min_elements: int = 16,
-                    int8_min_elements: int = 256) -> bytes:
+                    int8_min_elements: int = 256, per_channel: bool = True) -> bytes:
     """Store float32 constants compactly, each dequantized by a DEQUANTIZE op.
 
     Args:
         model: a ``.tflite`` flatbuffer.
         storage: ``"float16"``, or ``"int8"``: filters of CONV_2D,
-            DEPTHWISE_CONV_2D and FULLY_CONNECTED get symmetric per-output-channel
-            int8, other constants of at least ``int8_min_elements`` values
-            (RoPE tables, norm weights) symmetric per-tensor int8, and the
-            remaining ones (biases, small tables) float16.
+            DEPTHWISE_CONV_2D and FULLY_CONNECTED get symmetric int8 (per output
+            channel when ``per_channel``), other constants of at least
+            ``int8_min_elements`` values (RoPE tables, norm weights) symmetric
+            per-tensor int8, and the remaining ones (biases, small tables) float16.
         min_elements: smaller constants (scalars, biases of 1-channel convs)
             stay float32; they cost less than the op that would unpack them.
         int8_min_elements: see ``storage``.
+        per_channel: per-output-channel scales for int8 filters; per-tensor
+            saves 12 bytes of scale and zero point per channel.
 
     Constants with non-finite values, or beyond float16's range, stay float32.
     """
@@ -282,10 +284,10 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
             buffer = schema.BufferT()
             consumers = uses.get(index, set())
             axes = {_CHANNEL_AXIS.get(c) for c in consumers}
-            per_channel = len(axes) == 1 and None not in axes
-            if storage == "int8" and (per_channel or values.size >= int8_min_elements):
+            is_filter = len(axes) == 1 and None not in axes
+            if storage == "int8" and (is_filter or values.size >= int8_min_elements):
                 shaped = values.reshape([int(s) for s in tensor.shape])
-                axis = axes.pop() if per_channel else None
+                axis = axes.pop() if is_filter and per_channel else None
                 q, scale = _int8_symmetric(shaped, axis)
                 quant = schema.QuantizationParametersT()
                 quant.scale = [float(s) for s in scale]

@@ -222,7 +222,8 @@ def convert_model(
                     calibrated = calibrate(saved, calibration)
                 model = quantize_calibrated(calibrated, policy)
                 if policy.float_constants != "float32":
-                    model = store_constants(model, policy.float_constants)
+                    model = store_constants(model, policy.float_constants,
+                                            per_channel=policy.per_channel)
             else:
                 converter = _converter(saved)
                 if policy.weights in ("float16", "int8"):

@@ -32,7 +32,7 @@ of the weights and of the MACs), float32 for the rest:
   alone costs 15-30 dB of output SNR.
 
 The float ops' own weights (and MALA's RoPE tables) are *stored* as int8
-(``float_constants="int8"``: symmetric, per output channel for conv filters)
+(``float_constants="int8"``: symmetric, one scale per tensor like the body's weights)
 and dequantized once when the model loads, so every weight in the file takes
 one byte while those ops still compute in float32.
 """
@@ -78,7 +78,8 @@ class QuantizationPolicy:
         int8_scopes: regexes over op names (the first name of a fused op): only
             matching ops are quantized, all others stay float32. Empty: every op
             is quantized except ``float_ops`` / ``float_nodes``.
-        per_channel: per-output-channel weight scales (int8 weights).
+        per_channel: per-output-channel weight scales (int8 weights, and
+            int8-stored filters of float ops); else one scale per tensor.
         float_constants: storage of the float32 constants an int8 model keeps
             (weights of its float ops, RoPE tables): ``"float32"``, ``"float16"``,
             or ``"int8"`` (per-channel filters, per-tensor tables; see

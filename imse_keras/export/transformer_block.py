@@ -6,11 +6,13 @@ MALA's rotary embedding is written. The trained layer builds sin/cos tables of
 shape ``[T, F, C]`` from ``arange(T)`` and ``arange(F)``; with a fixed T the
 converter folds them into constants of T*F*C values per table (8.5 MB of
 float32 for the official model at T = 308). Here each table is the sum of a
-time table ``[T, 1, C]`` (zero on the frequency-rotating dimensions) and a
-frequency table ``[1, F, C]`` (zero on the time-rotating ones), and the
-rotation ``x * cos + swap(x) * sin`` becomes four broadcast multiplies whose
-partial sums add an exact zero: bit-identical in float, 1/F resp. 1/T the
-constant size.
+time table ``[T, 1, 1, d]`` (zero on the frequency-rotating dimensions) and a
+frequency table ``[1, F, 1, d]`` (zero on the time-rotating ones), applied per
+head (every head uses the same angles), and the rotation
+``x * cos + swap(x) * sin`` becomes four broadcast multiplies whose partial sums
+add an exact zero: bit-identical in float, and F*heads resp. T*heads times
+smaller than the trained layer's tables. q/k/v/o come from one SPLIT instead of
+four strided slices (fewer ops and constants in the file).
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ class ExportTransformerBlock(keras.layers.Layer):
             raise ValueError(
                 f"ExportTransformerBlock needs static T and F. Received: input_shape={input_shape}"
             )
-        tables = separable_rope_tables(input_shape[1], input_shape[2], self.block.dim)
-        self._tables = tuple(t[None] for t in tables)  # [1, T, 1, C] / [1, 1, F, C]
+        # Per head: the tables of one head's d channels, [1, T, 1, 1, d] / [1, 1, F, 1, d].
+        tables = separable_rope_tables(input_shape[1], input_shape[2], HEAD_DIM)
+        self._tables = tuple(t[None, :, :, None, :] for t in tables)
 
     def _attention(self, x):
         mala = self.block.mala
@@ -85,26 +88,25 @@ class ExportTransformerBlock(keras.layers.Layer):
         b = ops.shape(x)[0] if b is None else b
         scale = d**-0.5
 
-        qkvo = mala.qkvo(x)
-        q, k, v, o = (qkvo[..., i * c : (i + 1) * c] for i in range(4))
+        q, k, v, o = ops.split(mala.qkvo(x), 4, axis=-1)
         q = ops.elu(q) + 1.0
         k = ops.elu(k) + 1.0
 
         def split_heads(z):  # [B, T, F, C] -> [B, T, F, heads, d]
             return ops.reshape(z, (b, t, f, heads, d))
 
-        k_mean = ops.mean(split_heads(k), axis=(1, 2), keepdims=True)
-        gamma = ops.sum(split_heads(q) * k_mean, axis=-1, keepdims=True) * scale
+        qh, kh, vh = split_heads(q), split_heads(k), split_heads(v)
+        k_mean = ops.mean(kh, axis=(1, 2), keepdims=True)
+        gamma = ops.sum(qh * k_mean, axis=-1, keepdims=True) * scale
 
         cos_t, sin_t, cos_f, sin_f = self._tables
-        swap = mala._swap
+        swap = mala._swap[:d]  # the pair swap is the same within every head
 
-        def rotate(z):
+        def rotate(z):  # [B, T, F, heads, d]
             zs = ops.take(z, swap, axis=-1)
             return z * cos_t + z * cos_f + zs * sin_t + zs * sin_f
 
-        q, k = rotate(q), rotate(k)
-        qh, kh, vh = split_heads(q), split_heads(k), split_heads(v)
+        qh, kh = rotate(qh), rotate(kh)
         kv = ops.einsum("btfhd,btfhe->bhde", kh, vh) * (scale / float(t * f))
         v_mean = ops.mean(vh, axis=(1, 2), keepdims=True)
         y = ops.einsum("btfhd,bhde->btfhe", qh, kv) * (1.0 + 1.0 / (gamma + 1e-6)) - gamma * v_mean
