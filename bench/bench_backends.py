@@ -88,14 +88,21 @@ def _time_pass(enhancer, noisy):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", default=os.environ.get("IMSE_WEIGHTS"),
-                        help="official checkpoint (name or path); default $IMSE_WEIGHTS")
+    parser.add_argument("--weights", default=None,
+                        help="checkpoint (name or path); default: the official one, found as "
+                        "`imse enhance` finds it ($IMSE_WEIGHTS, cache, download)")
     parser.add_argument("--vb-dev", type=Path, default=ROOT.parent / "shared/audio/vb_dev")
     parser.add_argument("--tflite-dir", type=Path, default=ROOT / "tflite")
     parser.add_argument("--runs", type=int, default=3, help="timed passes per backend")
     parser.add_argument("--keras-threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "backends")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="re-render the table and plot from an earlier run's JSON")
     args = parser.parse_args()
+    if args.from_json is not None:
+        saved = json.loads(args.from_json.read_text())
+        write_outputs(saved["results"], saved["meta"], args.out)
+        return
 
     from imse_keras.runtime import configure_tensorflow
 
@@ -128,13 +135,21 @@ def main():
               f"{row['rtf_median']:.3f}  PESQ {pesq:.3f}  STOI {st:.4f}", flush=True)
         del enhancer
 
+    meta = {"files": len(pairs), "audio_s": audio_s, "runs": args.runs,
+            "machine": f"{platform.machine()} {os.cpu_count()} cores",
+            "date": time.strftime("%Y-%m-%d")}
+    write_outputs(results, meta, args.out)
+
+
+def write_outputs(results: list[dict], meta: dict, out: Path) -> None:
+    """The markdown table, the JSON (results + meta) and the PNG plot."""
     keras_pesq = results[0]["pesq"]
     lines = [
-        f"Backends on {len(pairs)} vb_dev utterances ({audio_s:.1f} s), one run of "
+        f"Backends on {meta['files']} vb_dev utterances ({meta['audio_s']:.1f} s), one run of "
         "`.venv/bin/python bench/bench_backends.py`, "
-        f"{platform.machine()} {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}.",
+        f"{meta['machine']}, {meta['date']}.",
         "RTF = processing time / audio duration, median of "
-        f"{args.runs} passes (lower is faster). Official PyTorch RTF: ../shared/README.md.",
+        f"{meta['runs']} passes (lower is faster). Official PyTorch RTF: ../shared/README.md.",
         "",
         "| backend | threads | file size | RTF | RTF vs official PyTorch | PESQ-WB | ΔPESQ vs Keras | STOI |",
         "|---|---|---|---|---|---|---|---|",
@@ -148,11 +163,12 @@ def main():
         )
     for t, rtf in OFFICIAL_PYTORCH_RTF.items():
         lines.append(f"| official PyTorch (quoted) | {t} | 1.7 MiB | {rtf:.2f} | 1.00x | 3.439 | | 0.961 |")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     from imse_keras.atomic import write_text_atomic
 
-    write_text_atomic(args.out.with_suffix(".md"), "\n".join(lines) + "\n")
-    write_text_atomic(args.out.with_suffix(".json"), json.dumps(results, indent=2) + "\n")
+    write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    write_text_atomic(out.with_suffix(".json"),
+                      json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     print("\n".join(lines))
     try:
         import matplotlib
@@ -162,25 +178,27 @@ def main():
     except ImportError:
         print("matplotlib missing (pip install '.[report]'): no plot")
         return
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    kinds = list(dict.fromkeys(r["backend"] for r in results))
     for r in results:
-        marker = "o" if r["threads"] == 2 else "s"
-        ax.scatter(r["rtf_median"], r["pesq"], marker=marker, s=40)
-        ax.annotate(f"{r['backend']} ({r['threads']}t)", (r["rtf_median"], r["pesq"]),
-                    fontsize=7, xytext=(4, 3), textcoords="offset points")
+        color = colors[kinds.index(r["backend"]) % len(colors)]
+        ax.scatter(r["rtf_median"], r["pesq"], color=color, s=45,
+                   marker="o" if r["threads"] == 2 else "s",
+                   label=f"{r['backend']}, {r['threads']} thread{'s' if r['threads'] > 1 else ''}")
     for t, rtf in OFFICIAL_PYTORCH_RTF.items():
-        ax.scatter(rtf, 3.439, marker="x", color="k")
-        ax.annotate(f"official PyTorch ({t}t)", (rtf, 3.439), fontsize=7, xytext=(4, -9),
-                    textcoords="offset points")
+        ax.scatter(rtf, 3.439, marker="x", color="k", s=45,
+                   label=f"official PyTorch (quoted), {t} thread{'s' if t > 1 else ''}")
+    ax.legend(fontsize=7, loc="lower right", ncol=2)
     ax.set_xlabel("real-time factor (lower is faster)")
     ax.set_ylabel("mean PESQ-WB on vb_dev (25 files)")
     ax.set_title("IMSE backends: quality vs speed")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = args.out.with_suffix(".tmp.png")
+    tmp = out.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=120)
-    os.replace(tmp, args.out.with_suffix(".png"))
-    print(f"wrote {args.out.with_suffix('.md')}, .json, .png")
+    os.replace(tmp, out.with_suffix(".png"))
+    print(f"wrote {out.with_suffix('.md')}, .json, .png")
 
 
 if __name__ == "__main__":

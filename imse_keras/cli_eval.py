@@ -12,21 +12,24 @@ from pathlib import Path
 
 import click
 
+from imse_keras.cli_common import (
+    download_option as _download_option,
+    fail as _fail,
+    load_model_or_exit,
+    overlap_option as _overlap_option,
+    preset_option as _preset_option,
+    threads_option as _threads_option,
+    weights_option as _weights_option,
+)
+
 __all__ = ["compare", "report", "run_no_reference", "PEER_CHOICES"]
 
 #: Baselines ``imse compare --peers`` accepts (kept in sync with ``imse_keras.peers.BASELINES``).
 PEER_CHOICES = ("noisy", "noisereduce", "rnnoise")
 
 
-def _fail(message: str) -> click.ClickException:
-    return click.ClickException(message.splitlines()[0] if message else "failed")
-
-
 def _load_model(weights, preset, threads, download):
-    # Imported here: imse_keras.cli imports this module to register the commands.
-    from imse_keras.cli import _load
-
-    return _load(weights, preset, threads, download)
+    return load_model_or_exit(weights, preset, threads, download)
 
 
 def _write_json(path: Path, payload: dict) -> None:
@@ -62,19 +65,6 @@ def run_no_reference(
     return rows, mean
 
 
-_weights_option = click.option(
-    "--weights", "-w", default=None, metavar="NAME|PATH",
-    help="IMSE checkpoint (name, PyTorch checkpoint or .weights.h5), as for `imse enhance`.")
-_preset_option = click.option("--preset", type=click.Choice(("imse", "imse_paper", "tiny")),
-                              default="imse", show_default=True,
-                              help="Architecture of the weights.")
-_overlap_option = click.option("--overlap", type=click.Choice(("crossfade", "official")),
-                               default="crossfade", show_default=True,
-                               help="How the tail segment of a long file is merged.")
-_threads_option = click.option("--threads", type=click.IntRange(1, 256), default=None,
-                               help="TensorFlow intra-op threads  [default: $IMSE_THREADS or 2]")
-_download_option = click.option("--download/--no-download", default=True, show_default=True,
-                                help="Allow downloading the official weights.")
 _limit_option = click.option("--limit", type=click.IntRange(1, None), default=None,
                              help="Use only the first N files (sorted by name).")
 

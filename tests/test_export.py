@@ -55,18 +55,7 @@ def _snr(ref, test):
     return 10 * math.log10(np.sum(ref.astype(np.float64) ** 2) / max(np.sum((ref - test) ** 2.0), 1e-30))
 
 
-# === Fixtures: one tiny model, one SavedModel, one calibration =============
-
-
-@pytest.fixture(scope="module")
-def tiny_model():
-    from imse_keras.model import build_model
-
-    model = build_model("tiny")
-    rng = np.random.default_rng(0)
-    for v in model.weights:
-        v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype("float32"))
-    return model
+# === Fixtures: one SavedModel, one calibration (tiny_model: conftest) ======
 
 
 @pytest.fixture(scope="module")
@@ -619,6 +608,36 @@ def test_export_cli_writes_model_and_contract(tiny_model, tmp_path):
     # Usage errors exit 2 before any work.
     result = CliRunner().invoke(export, ["--mode", "int8", "--preset", "tiny"])
     assert result.exit_code == 2 and "--calib" in result.output
+    result = CliRunner().invoke(export, ["--mode", "float32", "--float-weights", "float16"])
+    assert result.exit_code == 2 and "int8 only" in result.output
+
+
+def test_export_cli_validates_right_after_export(tiny_model, pair_dir, tmp_path):
+    """`imse export --validate DIR` writes the report beside the model; a bound the
+    model cannot meet fails the command (exit 1) but keeps the model and report."""
+    from click.testing import CliRunner
+
+    from imse_keras.cli_export import export
+
+    weights = tmp_path / "tiny.weights.h5"
+    tiny_model.save_weights(weights)
+    out = tmp_path / "tflite"
+    args = ["--mode", "float16", "--weights", str(weights), "--preset", "tiny",
+            "--out-dir", str(out), "--validate", str(pair_dir), "--quiet"]
+    result = CliRunner().invoke(export, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "tiny_float16.validation.json").read_text())
+    assert report["passed"] and report["mean"]["n"] == 2
+    assert abs(report["mean"]["pesq_drop"]) < 0.05 and report["mean"]["snr_db"] > 30
+    assert "| **mean** |" in (out / "tiny_float16.validation.md").read_text()
+
+    failed = CliRunner().invoke(export, args + ["--max-pesq-drop", "-0.5"])
+    assert failed.exit_code == 2  # a negative bound is a usage error
+    failed = CliRunner().invoke(export, args[:-1] + ["--name", "strict", "--quiet"]
+                                + ["--max-pesq-drop", "0"])
+    assert (out / "strict.tflite").is_file() and (out / "strict.validation.json").is_file()
+    strict = json.loads((out / "strict.validation.json").read_text())
+    assert failed.exit_code == (0 if strict["passed"] else 1)
 
 
 # === Official model (slow) =================================================

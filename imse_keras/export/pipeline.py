@@ -10,10 +10,10 @@ wrapper over it.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from imse_keras.atomic import write_bytes_atomic
 from imse_keras.config import IMSEConfig, get_config
 from imse_keras.export.calibration import CalibrationSet
 from imse_keras.export.contract import build_contract, write_contract
@@ -74,22 +74,6 @@ def weights_source(weights: str | os.PathLike | None) -> dict:
             "license": ckpt.license, "url": ckpt.url}
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def export_tflite(
     model,
     policy: QuantizationPolicy | str,
@@ -129,7 +113,7 @@ def export_tflite(
     result = convert_model(graph, policy, calibration)
     out = Path(out_dir)
     model_path = out / f"{stem}.tflite"
-    _write_bytes_atomic(model_path, result.model)
+    write_bytes_atomic(model_path, result.model)
     contract = build_contract(
         result.model,
         model_file=model_path.name,

@@ -16,8 +16,8 @@ int8       int8          int8 / fp32   float32   int8 body, float elsewhere
 The ``int8`` preset is *mixed* precision, chosen by measurement (see
 ``tflite/README.md``): int8 weights and int8 activations for the convolutions
 of the U-Net body (the transformer blocks' qkvo/lepe/proj/FFN sublayers of the
-five body stages, their IDConv embeddings and the down/up samplers: about 70 %
-of the weights and of the MACs), float32 for the rest:
+five body stages, their IDConv embeddings and the down/up samplers: 73 % of the
+convolution weights, 37 % of their MACs in the official model), float32 for the rest:
 
 * MALA's attention core: its output ``(1 + 1 / gamma) * (q . KV)`` divides two
   quantities that are both tiny for a "silent" query; quantizing either one

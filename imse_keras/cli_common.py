@@ -1,0 +1,76 @@
+"""Options and helpers shared by the ``imse`` subcommands (no heavy imports).
+
+Every command module (:mod:`imse_keras.cli`, :mod:`imse_keras.cli_eval`,
+:mod:`imse_keras.cli_export`) takes its common options from here, so a flag
+means the same everywhere.
+"""
+
+from __future__ import annotations
+
+import click
+
+__all__ = [
+    "OVERLAP_CHOICES", "PRESET_CHOICES", "weights_option", "preset_option", "threads_option",
+    "overlap_option", "download_option", "fail", "load_model_or_exit",
+]
+
+OVERLAP_CHOICES = ("crossfade", "official")
+PRESET_CHOICES = ("imse", "imse_paper", "tiny")
+
+weights_option = click.option(
+    "--weights",
+    "-w",
+    default=None,
+    metavar="NAME|PATH",
+    help="Official checkpoint name (g_best_pesq_3.399, g_best_pesq_3.373, or alias 3.399/3.373), "
+    "a PyTorch checkpoint file, or a Keras .weights.h5 file. Default: g_best_pesq_3.399, "
+    "downloaded once (or taken from $IMSE_WEIGHTS).",
+)
+preset_option = click.option(
+    "--preset",
+    type=click.Choice(PRESET_CHOICES),
+    default="imse",
+    show_default=True,
+    help="Architecture of the weights.",
+)
+threads_option = click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="TensorFlow intra-op threads  [default: $IMSE_THREADS or 2]",
+)
+overlap_option = click.option(
+    "--overlap",
+    type=click.Choice(OVERLAP_CHOICES),
+    default="crossfade",
+    show_default=True,
+    help="How the overlapping tail segment of a long file is merged: a raised-cosine "
+    "cross-fade, or taken from the last segment as the authors' inference.py does.",
+)
+download_option = click.option(
+    "--download/--no-download",
+    default=True,
+    show_default=True,
+    help="Allow downloading the official weights when no local copy exists.",
+)
+
+
+def fail(message: str) -> click.ClickException:
+    return click.ClickException(message.splitlines()[0] if message else "failed")
+
+
+def load_model_or_exit(weights, preset, threads, download):
+    """Configure TF and load the model; library errors become one-line exits."""
+    from imse_keras.runtime import configure_tensorflow
+
+    configure_tensorflow(threads)
+    from imse_keras.weights import CheckpointError, DownloadError, WeightsNotFoundError
+    from imse_keras.weights.convert import WeightMappingError
+    from imse_keras.weights.load import load_model
+
+    try:
+        return load_model(weights, preset=preset, allow_download=download)
+    except (CheckpointError, WeightMappingError, DownloadError, WeightsNotFoundError) as err:
+        raise fail(str(err)) from err
+    except (KeyError, FileNotFoundError, OSError, ValueError) as err:
+        raise fail(f"cannot load weights {weights!r}: {err}") from err
