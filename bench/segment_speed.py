@@ -25,6 +25,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="+")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=str, default=None, help="also write the table here")
     args = parser.parse_args()
 
     from imse_keras.export.calibration import segment_features
@@ -34,8 +35,8 @@ def main():
     _, noisy = make_pair(seed=5, snr_db=5.0, noise="pink")
     mag, pha = segment_features(noisy, "imse")
     mag, pha = mag[:1], pha[:1]
-    print("| model | file size | threads | ms per segment (median) |")
-    print("|---|---|---|---|")
+    lines = ["| model | file size | threads | ms per 1.92 s segment (median) |", "|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
     for path in args.models:
         for threads in (1, 2):
             model = LiteRTModel(path, threads)
@@ -45,8 +46,13 @@ def main():
                 t0 = time.perf_counter()
                 model.run_frames_first(mag, pha)
                 times.append(time.perf_counter() - t0)
-            print(f"| {os.path.basename(path)} | {os.path.getsize(path):,} B | {threads} | "
-                  f"{1000 * float(np.median(times)):.0f} |", flush=True)
+            lines.append(f"| {os.path.basename(path)} | {os.path.getsize(path):,} B | {threads} | "
+                         f"{1000 * float(np.median(times)):.0f} |")
+            print(lines[-1], flush=True)
+    if args.out:
+        from imse_keras.atomic import write_text_atomic
+
+        write_text_atomic(args.out, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ def _validate(model, preset, tflite_path, pairs, overlap, max_drop, tflite_threa
               show_default=True,
               help="int8 mode: storage of the weights of the ops that compute in float. int8: "
               "the smallest file; float16: about 120 KB larger, but LiteRT's XNNPACK runs those "
-              "convolutions (1.7-2.5x faster on the x86 reference machine).")
+              "convolutions (1.5-2.3x faster on the x86 reference machine, bench/results/segment_speed.md).")
 @_max_drop_option
 @_overlap_option
 @_threads_option

@@ -40,15 +40,9 @@ MIN_SNR_DB = {"float16": 45.0, "dynamic": 25.0, "int8": 18.0}
 
 def _speechy(n, seed=0, snr_db=15.0):
     """Harmonic 'voice' with syllable-rate AM, plus white noise; clean and noisy."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n) / SR
-    f0 = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / SR
-    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
-    clean = 0.3 * voice * (0.55 + 0.45 * np.sin(2 * np.pi * 3.3 * t)) ** 2
-    noise = rng.standard_normal(n)
-    noise *= np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
-    return clean.astype(np.float32), (clean + noise).astype(np.float32)
+    from imse_keras.synth.harmonic import harmonic_pair
+
+    return harmonic_pair(n, seed=seed, snr_db=snr_db, sample_rate=SR)
 
 
 def _snr(ref, test):

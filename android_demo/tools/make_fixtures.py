@@ -59,6 +59,7 @@ configure_tensorflow(1)  # before anything imports TensorFlow
 from imse_keras.dsp.normalize import rms_normalize  # noqa: E402
 from imse_keras.dsp.segment import merge_segments, plan_segments, split_segments  # noqa: E402
 from imse_keras.dsp.stft import mag_pha_istft, mag_pha_stft  # noqa: E402
+from imse_keras.synth.harmonic import harmonic_pair  # noqa: E402
 
 OUT = ROOT / "android_demo" / "core" / "src" / "test" / "resources" / "fixtures"
 SR = 16000
@@ -67,15 +68,7 @@ N_FFT, HOP, CF = 510, 100, 0.3
 
 def _speechy(n: int, seed: int, snr_db: float) -> np.ndarray:
     """Harmonic 'voice' with syllable-rate AM plus white noise (float32)."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n) / SR
-    f0 = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / SR
-    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
-    clean = 0.3 * voice * (0.55 + 0.45 * np.sin(2 * np.pi * 3.3 * t)) ** 2
-    noise = rng.standard_normal(n)
-    noise *= np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
-    return (clean + noise).astype(np.float32)
+    return harmonic_pair(n, seed=seed, snr_db=snr_db, sample_rate=SR)[1]
 
 
 def _f32(path: Path, x) -> None:
