@@ -46,7 +46,12 @@ def test_batch_size_does_not_change_the_result(enhancer):
     x = _speechy(3 * SEG + 123)
     a = Enhancer(enhancer.backend, "tiny", batch_size=1).enhance_waveform(x)
     b = Enhancer(enhancer.backend, "tiny", batch_size=4).enhance_waveform(x)
-    np.testing.assert_allclose(a, b, atol=1e-5)
+    # Batch composition changes float32 rounding only. This random-weight model
+    # moves its output by up to 1.1e-5 (SNR ~110 dB) for a 1-ulp change of its
+    # input (measured), so 1e-5 was inside its own rounding noise (a CI run saw
+    # 1.8e-5 on 0.13 % of samples); 1e-4 and 90 dB still catch a real mix-up.
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    assert 10 * np.log10(np.sum(a**2) / np.sum((a - b) ** 2)) > 90
 
 
 def test_overlap_modes_differ_only_in_the_overlap(enhancer):
