@@ -40,8 +40,10 @@ def test_same_as_in_memory_at_model_rate(enhancer, tmp_path, n, overlap):
     got = read_audio(dst).samples
     want = enh.enhance(x, 16000)
     assert got.shape == x.shape
-    # Different batch compositions round differently in float32 (~1e-6).
-    np.testing.assert_allclose(got, want, atol=1e-5)
+    # Different batch compositions round differently in float32. This random-weight
+    # model moves its output by up to 1.1e-5 for a 1-ulp input change (measured), and
+    # fresh-clone runs saw 1.2e-5 here, so the bound sits 10x above that noise.
+    np.testing.assert_allclose(got, want, atol=1e-4)
 
 
 def test_other_rate_close_to_in_memory(enhancer, tmp_path):
