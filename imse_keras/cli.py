@@ -8,7 +8,6 @@ happen inside the commands, so ``imse --help`` is instant.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,27 +25,9 @@ from imse_keras.cli_common import (
     overlap_option as _overlap_option,
     preset_option as _preset_option,
     threads_option as _threads_option,
+    tflite_enhancer_or_exit as _tflite_enhancer,
     weights_option as _weights_option,
 )
-
-
-def _tflite_enhancer(path: Path, preset: str, threads: int | None, overlap: str):
-    """An Enhancer over a .tflite (LiteRT only: TensorFlow is not imported)."""
-    from imse_keras.config import get_config
-    from imse_keras.enhance import Enhancer
-    from imse_keras.export.runner import LiteRTModel, tflite_backend
-
-    cfg = get_config(preset)
-    try:
-        runner = LiteRTModel(path, num_threads=threads or int(os.environ.get("IMSE_THREADS", 2)))
-    except (OSError, ValueError, RuntimeError) as err:
-        raise _fail(f"cannot load {path}: {err}") from err
-    if runner.num_freqs != cfg.num_freqs or runner.num_frames not in (None, cfg.segment_frames):
-        raise _fail(
-            f"{path} takes [1, {runner.num_frames}, {runner.num_freqs}] inputs; preset "
-            f"{preset!r} feeds [1, {cfg.segment_frames}, {cfg.num_freqs}]"
-        )
-    return Enhancer(tflite_backend(runner), cfg, batch_size=1, overlap=overlap)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

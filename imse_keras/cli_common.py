@@ -7,11 +7,13 @@ means the same everywhere.
 
 from __future__ import annotations
 
+import os
+
 import click
 
 __all__ = [
     "OVERLAP_CHOICES", "PRESET_CHOICES", "weights_option", "preset_option", "threads_option",
-    "overlap_option", "download_option", "fail", "load_model_or_exit",
+    "overlap_option", "download_option", "fail", "load_model_or_exit", "tflite_enhancer_or_exit",
 ]
 
 OVERLAP_CHOICES = ("crossfade", "official")
@@ -74,3 +76,26 @@ def load_model_or_exit(weights, preset, threads, download):
         raise fail(str(err)) from err
     except (KeyError, FileNotFoundError, OSError, ValueError) as err:
         raise fail(f"cannot load weights {weights!r}: {err}") from err
+
+
+def tflite_enhancer_or_exit(path, preset: str, threads: int | None, overlap: str):
+    """An Enhancer over a .tflite (LiteRT only: TensorFlow is not imported).
+
+    A file that LiteRT cannot load, or whose input shape does not fit the
+    preset's segment, becomes a one-line exit.
+    """
+    from imse_keras.config import get_config
+    from imse_keras.enhance import Enhancer
+    from imse_keras.export.runner import LiteRTModel, tflite_backend
+
+    cfg = get_config(preset)
+    try:
+        runner = LiteRTModel(path, num_threads=threads or int(os.environ.get("IMSE_THREADS", 2)))
+    except (OSError, ValueError, RuntimeError) as err:
+        raise fail(f"cannot load {path}: {err}") from err
+    if runner.num_freqs != cfg.num_freqs or runner.num_frames not in (None, cfg.segment_frames):
+        raise fail(
+            f"{path} takes [1, {runner.num_frames}, {runner.num_freqs}] inputs; preset "
+            f"{preset!r} feeds [1, {cfg.segment_frames}, {cfg.num_freqs}]"
+        )
+    return Enhancer(tflite_backend(runner), cfg, batch_size=1, overlap=overlap)

@@ -28,10 +28,6 @@ __all__ = ["compare", "report", "run_no_reference", "PEER_CHOICES"]
 PEER_CHOICES = ("noisy", "noisereduce", "rnnoise")
 
 
-def _load_model(weights, preset, threads, download):
-    return load_model_or_exit(weights, preset, threads, download)
-
-
 def _write_json(path: Path, payload: dict) -> None:
     from imse_keras.atomic import write_text_atomic
 
@@ -119,7 +115,7 @@ def compare(clean, noisy, peers, with_imse, tflite, weights, preset, overlap, th
         raise _fail(str(err)) from err
     systems, skipped = load_peers(names)
     if with_imse:
-        model = _load_model(weights, preset, threads, download)
+        model = load_model_or_exit(weights, preset, threads, download)
         systems.append(imse_keras_peer(model, preset=preset, overlap=overlap))
     for path in tflite:
         try:
@@ -187,7 +183,7 @@ def report(noisy, clean, enhanced, output, weights, preset, overlap, threads, do
 
     enhance, notes = None, []
     if enhanced is None:
-        model = _load_model(weights, preset, threads, download)
+        model = load_model_or_exit(weights, preset, threads, download)
         from imse_keras.enhance import Enhancer
 
         enhance = Enhancer.from_model(model, preset, overlap=overlap).enhance_waveform

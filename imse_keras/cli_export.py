@@ -18,6 +18,7 @@ from imse_keras.cli_common import (
     download_option as _download_option,
     fail as _fail,
     load_model_or_exit,
+    tflite_enhancer_or_exit,
     overlap_option as _overlap_option,
     preset_option as _preset_option,
     threads_option as _threads_option,
@@ -35,10 +36,6 @@ _max_drop_option = click.option(
     help="Fail (exit 1) when the mean PESQ-WB of the TFLite model is lower than the float "
     "Keras model's by more than this.",
 )
-
-
-def _load_model(weights, preset, threads, download):
-    return load_model_or_exit(weights, preset, threads, download)
 
 
 def _calibration(calib: str | None, count: int, preset: str, seed: int):
@@ -84,15 +81,10 @@ def _validate(model, preset, tflite_path, pairs, overlap, max_drop, tflite_threa
     """Run :func:`imse_keras.export.validate.validate_model`; library errors become exits."""
     from imse_keras.audio_io import AudioError
     from imse_keras.enhance import Enhancer
-    from imse_keras.export.runner import LiteRTModel, tflite_backend
     from imse_keras.export.validate import validate_model
 
-    try:
-        runner = LiteRTModel(tflite_path, num_threads=tflite_threads)
-    except (OSError, ValueError) as err:
-        raise _fail(f"cannot load {tflite_path}: {err}") from err
+    candidate = tflite_enhancer_or_exit(tflite_path, preset, tflite_threads, overlap)
     reference = Enhancer.from_model(model, preset, overlap=overlap)
-    candidate = Enhancer(tflite_backend(runner), preset, batch_size=1, overlap=overlap)
     settings = {"weights": weights or "g_best_pesq_3.399", "preset": preset, "overlap": overlap,
                 "tflite_threads": tflite_threads, "files": len(pairs),
                 "model_bytes": Path(tflite_path).stat().st_size}
@@ -165,7 +157,7 @@ def export(modes, weights, preset, out_dir, name, calib, calib_count, calib_seed
     pairs = None
     if validate_dir is not None:
         pairs = _validation_pairs(validate_dir / "clean", validate_dir / "noisy")
-    model = _load_model(weights, preset, threads, download)
+    model = load_model_or_exit(weights, preset, threads, download)
     from imse_keras.export.convert import ExportError
     from imse_keras.export.pipeline import export_tflite, weights_source
 
@@ -237,7 +229,7 @@ def validate(clean, noisy, tflite_path, weights, preset, max_pesq_drop, overlap,
     if not tflite_path.is_file():
         raise _fail(f"{tflite_path}: no such file")
     pairs = _validation_pairs(clean, noisy)
-    model = _load_model(weights, preset, threads, download)
+    model = load_model_or_exit(weights, preset, threads, download)
     report = _validate(model, preset, tflite_path, pairs, overlap, max_pesq_drop, tflite_threads,
                        quiet, weights)
     if not quiet:

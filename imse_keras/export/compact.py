@@ -312,4 +312,6 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
             op.outputs = [index]
             new_ops.append(op)
         graph.operators = new_ops + list(graph.operators)
-    return compact_model(_pack(parsed), keep_names=True)
+    # The emptied float32 buffers stay as empty entries; compact_model (which
+    # convert_model applies to every export) drops them.
+    return _pack(parsed)
