@@ -65,6 +65,36 @@ _limit_option = click.option("--limit", type=click.IntRange(1, None), default=No
                              help="Use only the first N files (sorted by name).")
 
 
+def _parse_onnx_peers(specs, stft_specs) -> dict:
+    """``--peer NAME=PATH`` and ``--peer-stft NAME=...`` as ``{name: (path, stft)}``.
+
+    A bare ``PATH`` is named after its file. Raises :class:`click.UsageError`.
+    """
+    from imse_keras.peers import parse_stft
+
+    streams = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = Path(spec).stem, spec
+        name, path = name.strip(), path.strip()
+        if not name or not path:
+            raise click.UsageError(f"--peer {spec!r}: expected NAME=PATH.onnx")
+        if name in streams:
+            raise click.UsageError(f"--peer {name!r} given twice")
+        streams[name] = (Path(path), None)
+    for spec in stft_specs:
+        name, sep, text = spec.partition("=")
+        if not sep or name.strip() not in streams:
+            raise click.UsageError(f"--peer-stft {spec!r}: expected NAME=N_FFT,HOP[,WINDOW] "
+                                   "for a NAME given with --peer")
+        try:
+            streams[name.strip()] = (streams[name.strip()][0], parse_stft(text))
+        except ValueError as err:
+            raise click.UsageError(str(err)) from err
+    return streams
+
+
 @click.command()
 @click.option("--clean", required=True, type=click.Path(path_type=Path),
               help="Directory of clean reference files.")
@@ -76,6 +106,13 @@ _limit_option = click.option("--limit", type=click.IntRange(1, None), default=No
               help="Include the Keras float IMSE model.")
 @click.option("--tflite", multiple=True, type=click.Path(path_type=Path),
               help="An exported IMSE .tflite to include (repeatable).")
+@click.option("--peer", "onnx_peers", multiple=True, metavar="NAME=PATH.onnx",
+              help="A streaming ONNX enhancer to include (repeatable), run frame by frame "
+              "with its caches; FastEnhancer and GTCRN STFT settings are recognised from the "
+              "graph.")
+@click.option("--peer-stft", multiple=True, metavar="NAME=N_FFT,HOP[,WINDOW]",
+              help="STFT settings of --peer NAME (WINDOW hann or sqrt_hann), for a graph "
+              "that is not recognised or to override.")
 @_weights_option
 @_preset_option
 @_overlap_option
@@ -90,18 +127,21 @@ _limit_option = click.option("--limit", type=click.IntRange(1, None), default=No
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write per-file and mean scores of every system as JSON here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def compare(clean, noisy, peers, with_imse, tflite, weights, preset, overlap, threads, download,
-            dnsmos, limit, markdown_path, json_path, quiet):
+def compare(clean, noisy, peers, with_imse, tflite, onnx_peers, peer_stft, weights, preset,
+            overlap, threads, download, dnsmos, limit, markdown_path, json_path, quiet):
     """Enhance the same files with IMSE and baselines; one table of scores.
 
     PESQ-WB, STOI, SI-SDR, CSIG/CBAK/COVL against --clean, DNSMOS OVRL,
-    real-time factor on this machine and model size. A baseline whose package
-    is missing is reported and skipped.
+    GMAC per second, parameters, latency, real-time factor on this machine
+    (CPU and wall time) and model size. A system that cannot run here (a
+    missing package or file) is reported and skipped.
     """
     from imse_keras.audio_io import AudioError
     from imse_keras.compare import compare_pairs, format_compare_table
     from imse_keras.evaluation import pair_files
-    from imse_keras.peers import PeerUnavailable, imse_keras_peer, imse_tflite_peer, load_peers
+    from imse_keras.peers import (
+        PeerUnavailable, imse_keras_peer, imse_tflite_peer, load_peers, onnx_peer,
+    )
 
     names = [n.strip() for n in peers.split(",") if n.strip()]
     unknown = [n for n in names if n not in PEER_CHOICES]
@@ -109,17 +149,26 @@ def compare(clean, noisy, peers, with_imse, tflite, weights, preset, overlap, th
         raise click.UsageError(
             f"unknown peer {unknown[0]!r}; choose from {', '.join(PEER_CHOICES)}"
         )
+    streams = _parse_onnx_peers(onnx_peers, peer_stft)
     try:
         pairs = pair_files(clean, noisy)[: limit or None]
     except (AudioError, ValueError) as err:
         raise _fail(str(err)) from err
     systems, skipped = load_peers(names)
+    for name, (path, stft) in streams.items():
+        try:
+            systems.append(onnx_peer(path, name=name, stft=stft))
+        except PeerUnavailable as err:
+            skipped[name] = str(err)
+    imse_macs = None
     if with_imse:
         model = load_model_or_exit(weights, preset, threads, download)
         systems.append(imse_keras_peer(model, preset=preset, overlap=overlap))
+        imse_macs = systems[-1].macs_per_second
     for path in tflite:
         try:
-            systems.append(imse_tflite_peer(path, overlap=overlap, num_threads=threads or 2))
+            systems.append(imse_tflite_peer(path, overlap=overlap, num_threads=threads or 2,
+                                            macs_per_second=imse_macs))
         except PeerUnavailable as err:
             skipped[f"tflite:{path.name}"] = str(err)
     for name, reason in skipped.items():
@@ -142,12 +191,15 @@ def compare(clean, noisy, peers, with_imse, tflite, weights, preset, overlap, th
     if markdown_path is not None:
         from imse_keras.atomic import write_text_atomic
 
-        write_text_atomic(markdown_path, table + "\n")
+        write_text_atomic(markdown_path, format_compare_table(results, skipped, notes=True) + "\n")
     if json_path is not None:
         _write_json(json_path, {
             "clean": str(clean), "noisy": str(noisy), "skipped": skipped,
             "systems": [{"name": r.name, "mean": r.mean, "rtf": r.rtf,
                          "process_seconds": r.process_seconds, "audio_seconds": r.audio_seconds,
+                         "cpu_seconds": r.cpu_seconds, "cpu_rtf": r.cpu_rtf,
+                         "load_average": r.load_average, "macs_per_second": r.macs_per_second,
+                         "latency_ms": r.latency_ms,
                          "size_bytes": r.size_bytes, "params": r.params, "note": r.note,
                          "files": r.rows} for r in results],
         })

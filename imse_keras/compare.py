@@ -2,14 +2,16 @@
 
 Per system: mean PESQ-WB, STOI, SI-SDR, CSIG/CBAK/COVL against the clean
 reference, DNSMOS OVRL of the output (when the ``quality`` extra is
-installed), the real-time factor measured here (processing seconds per second
-of audio, after one warm-up call so graph tracing is not counted) and the
-model size.
+installed), the cost (GMAC per second of audio, parameters, algorithmic
+latency) and the real-time factor measured here, after one warm-up call so
+graph tracing is not counted: as CPU time of this process (robust to other
+load on the machine) and as wall time.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +47,9 @@ class SystemResult:
         mean: :func:`imse_keras.metrics.summarize` of ``rows``.
         process_seconds: wall time spent in ``enhance`` (scoring excluded).
         audio_seconds: duration of the audio enhanced.
-        size_bytes, params, note: copied from the peer.
+        size_bytes, params, note, macs_per_second, latency_ms: copied from the peer.
+        cpu_seconds: CPU time of this process (all its threads) in ``enhance``.
+        load_average: the 1-minute load average after the system ran.
     """
 
     name: str
@@ -57,11 +61,20 @@ class SystemResult:
     params: int | None = None
     note: str = ""
     extra: dict = field(default_factory=dict)
+    macs_per_second: float | None = None
+    latency_ms: float | None = None
+    cpu_seconds: float = float("nan")
+    load_average: float | None = None
 
     @property
     def rtf(self) -> float:
         """Real-time factor: processing time / audio time (< 1 is faster than real time)."""
         return self.process_seconds / self.audio_seconds if self.audio_seconds else float("nan")
+
+    @property
+    def cpu_rtf(self) -> float:
+        """CPU seconds (all threads) per second of audio: the compute, whatever else runs."""
+        return self.cpu_seconds / self.audio_seconds if self.audio_seconds else float("nan")
 
 
 def compare_pairs(
@@ -103,11 +116,12 @@ def compare_pairs(
             from tqdm import tqdm
 
             iterator = tqdm(signals, unit="file", desc=peer.name)
-        rows, spent, audio = [], 0.0, 0.0
+        rows, spent, cpu, audio = [], 0.0, 0.0, 0.0
         for clean, noisy, noisy_path in iterator:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             y = peer(noisy)
             spent += time.perf_counter() - start
+            cpu += time.process_time() - start_cpu
             audio += noisy.size / SCORING_RATE
             row = {"file": noisy_path.name, **score_pair(clean, y, SCORING_RATE)}
             if dnsmos_fn is not None:
@@ -116,8 +130,18 @@ def compare_pairs(
             if on_output is not None:
                 on_output(peer.name, noisy_path, y)
         results.append(SystemResult(peer.name, rows, summarize(rows), spent, audio,
-                                    peer.size_bytes, peer.params, peer.note))
+                                    peer.size_bytes, peer.params, peer.note,
+                                    macs_per_second=peer.macs_per_second,
+                                    latency_ms=peer.latency_ms, cpu_seconds=cpu,
+                                    load_average=_load_average()))
     return results
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return None
 
 
 def _size(result: SystemResult) -> str:
@@ -125,31 +149,52 @@ def _size(result: SystemResult) -> str:
         return "-"
     if result.size_bytes == 0:
         return "0"
-    text = f"{result.size_bytes / 1e6:.2f} MB" if result.size_bytes >= 1e5 else \
+    return f"{result.size_bytes / 1e6:.2f} MB" if result.size_bytes >= 1e5 else \
         f"{result.size_bytes / 1e3:.1f} kB"
-    if result.params:
-        text += f" ({result.params:,} params)"
-    return text
+
+
+def _params(result: SystemResult) -> str:
+    if result.params is None:
+        return "-"
+    return f"{result.params / 1e3:.1f} K" if result.params else "0"
+
+
+def _gmacs(result: SystemResult) -> str:
+    m = result.macs_per_second
+    if m is None:
+        return "-"
+    return "0" if m == 0 else f"{m / 1e9:.3f}" if m < 1e9 else f"{m / 1e9:.2f}"
+
+
+def _latency(result: SystemResult) -> str:
+    ms = result.latency_ms
+    if ms is None:
+        return "file"
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
 def format_compare_table(results: Sequence[SystemResult], skipped: dict[str, str] | None = None,
-                         markdown: bool = True) -> str:
+                         markdown: bool = True, notes: bool = False) -> str:
     """The comparison as a Markdown (or aligned plain-text) table.
 
     Columns are the means of :data:`TABLE_COLUMNS` (DNSMOS only when scored),
-    ``RTF`` and ``size``; systems in ``skipped`` are listed below the table
-    with their reason.
+    then ``GMAC/s`` (per second of audio), ``params``, ``latency``
+    (algorithmic; ``file`` for whole-file systems), ``RTF CPU``, ``RTF wall``
+    and ``size``. Systems in ``skipped`` are listed below the table with
+    their reason, and with ``notes`` each system's note (how it was run).
     """
     have_dnsmos = any("dnsmos_ovrl" in r.mean for r in results)
     cols = [c for c in TABLE_COLUMNS if c[0] != "dnsmos_ovrl" or have_dnsmos]
-    header = ["system", *(h for _, h, _ in cols), "RTF", "size"]
+    header = ["system", *(h for _, h, _ in cols), "GMAC/s", "params", "latency", "RTF CPU",
+              "RTF wall", "size"]
     body = []
     for r in results:
         cells = [r.name]
         for key, _, fmt in cols:
             v = r.mean.get(key, float("nan"))
             cells.append("nan" if v is None or math.isnan(v) else fmt.format(v))
-        cells += [f"{r.rtf:.3f}", _size(r)]
+        cells += [_gmacs(r), _params(r), _latency(r), f"{r.cpu_rtf:.3f}", f"{r.rtf:.3f}",
+                  _size(r)]
         body.append(cells)
     if markdown:
         lines = ["| " + " | ".join(header) + " |",
@@ -162,8 +207,21 @@ def format_compare_table(results: Sequence[SystemResult], skipped: dict[str, str
                  for row in [header, *body]]
     if results:
         lines.append("")
-        lines.append(f"{results[0].mean.get('n', 0)} file(s); RTF = processing time / audio "
-                     "time on this machine, after a warm-up call.")
+        lines.append(f"{results[0].mean.get('n', 0)} file(s). RTF CPU = CPU seconds of the "
+                     "process (all threads) per second of audio; RTF wall = elapsed time per "
+                     "second of audio; both after a warm-up call." + _contention(results))
+    if notes:
+        lines.append("")
+        lines += [f"- `{r.name}`: {r.note}" for r in results if r.note]
     for name, reason in (skipped or {}).items():
         lines.append(f"skipped {name}: {reason}")
     return "\n".join(lines)
+
+
+def _contention(results: Sequence[SystemResult]) -> str:
+    loads = [r.load_average for r in results if r.load_average is not None]
+    cores = os.cpu_count() or 1
+    if not loads or max(loads) <= cores:
+        return ""
+    return (f" Measured under contention (1-min load average up to {max(loads):.1f} on "
+            f"{cores} cores): wall RTFs are upper bounds, CPU RTFs the comparable figure.")

@@ -62,7 +62,17 @@ def hann_window(n: int) -> np.ndarray:
     return _hann64(int(n)).astype(np.float32)
 
 
-def _stft64(x: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
+def _window64(n_fft: int, window: np.ndarray | None) -> np.ndarray:
+    if window is None:
+        return _hann64(n_fft)
+    window = np.asarray(window, dtype=np.float64)
+    if window.shape != (n_fft,):
+        raise ValueError(f"window must have shape ({n_fft},). Received: {window.shape}")
+    return window
+
+
+def _stft64(x: np.ndarray, n_fft: int, hop_length: int,
+            window: np.ndarray | None = None) -> np.ndarray:
     """complex128 ``[..., F, T]``; see :func:`stft`."""
     _check_sizes(n_fft, hop_length)
     x = np.asarray(x)
@@ -86,20 +96,23 @@ def _stft64(x: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(xp, n_fft, axis=-1)[
         ..., ::hop_length, :
     ]
-    spec = np.fft.rfft(frames * _hann64(n_fft), axis=-1)  # [..., T, F]
+    spec = np.fft.rfft(frames * _window64(n_fft, window), axis=-1)  # [..., T, F]
     # A frame centred on a reflection point (the first; the last when
     # (n - 1) % hop == 0) is even about its centre, and the periodic window's
     # first sample is 0, so its spectrum is exactly real: X = (-1)^k |X|.
     # The FFT leaves ~1e-16 imaginary residue whose sign would make the phase
     # of negative bins +pi or -pi at random (a 2*pi jump at the model input).
     # Zeroing it makes the phase exact and deterministic (0 or +pi).
+    if window is not None:  # a given window need not be symmetric
+        return np.swapaxes(spec, -1, -2)
     spec[..., 0, :] = spec[..., 0, :].real
     if hop_length > 1 and (n - 1) % hop_length == 0:
         spec[..., -1, :] = spec[..., -1, :].real
     return np.swapaxes(spec, -1, -2)
 
 
-def stft(x: np.ndarray, n_fft: int = 510, hop_length: int = 100) -> np.ndarray:
+def stft(x: np.ndarray, n_fft: int = 510, hop_length: int = 100,
+         window: np.ndarray | None = None) -> np.ndarray:
     """Short-time Fourier transform, as ``torch.stft`` in the official code.
 
     Equivalent to ``torch.stft(x, n_fft, hop_length, win_length=n_fft,
@@ -112,6 +125,7 @@ def stft(x: np.ndarray, n_fft: int = 510, hop_length: int = 100) -> np.ndarray:
         x: real ``[..., N]`` with ``N >= n_fft // 2 + 1``.
         n_fft: FFT size and window length.
         hop_length: frame advance in samples.
+        window: ``[n_fft]`` analysis window; default the periodic Hann window.
 
     Returns:
         complex64 ``[..., F, T]``, ``F = n_fft // 2 + 1``, ``T = 1 + N // hop_length``.
@@ -119,7 +133,7 @@ def stft(x: np.ndarray, n_fft: int = 510, hop_length: int = 100) -> np.ndarray:
     Raises:
         ValueError: for a signal too short to reflect-pad, or bad sizes.
     """
-    return _stft64(x, n_fft, hop_length).astype(np.complex64)
+    return _stft64(x, n_fft, hop_length, window).astype(np.complex64)
 
 
 def _overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
@@ -163,6 +177,7 @@ def istft(
     n_fft: int = 510,
     hop_length: int = 100,
     length: int | None = None,
+    window: np.ndarray | None = None,
 ) -> np.ndarray:
     """Inverse STFT, as ``torch.istft`` with a periodic Hann window, ``center=True``.
 
@@ -180,6 +195,8 @@ def istft(
             (for even ``n_fft``), which is the original length whenever it was
             a multiple of ``hop_length``. A longer ``length`` is zero-padded at
             the end, as torch does.
+        window: ``[n_fft]`` synthesis window, the one :func:`stft` used;
+            default the periodic Hann window.
 
     Returns:
         float32 ``[..., length]``.
@@ -202,7 +219,7 @@ def istft(
     if length is not None and (int(length) != length or length < 0):
         raise ValueError(f"length must be a non-negative integer. Received: length={length}")
 
-    window = _hann64(n_fft)
+    window = _window64(n_fft, window)
     frames = np.fft.irfft(np.swapaxes(X.astype(np.complex128), -1, -2), n=n_fft, axis=-1)
     y = _overlap_add(frames * window, hop_length)  # [..., n_fft + hop * (T - 1)]
     envelope = _window_envelope(window**2, n_frames, hop_length)

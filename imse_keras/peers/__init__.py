@@ -1,5 +1,8 @@
 """Enhancement systems to compare side by side, each ``enhance(x16k) -> y16k``.
 
+Baselines by name, IMSE (Keras, TFLite) and streaming ONNX models
+(:func:`onnx_peer`: FastEnhancer, GTCRN) given by path.
+
 :data:`BASELINES` maps a name to a factory; :func:`load_peers` builds the ones
 asked for and reports, instead of raising, those that cannot run here.
 """
@@ -11,17 +14,21 @@ from collections.abc import Callable, Iterable
 from imse_keras.peers.base import Peer, PeerUnavailable, fit_length
 from imse_keras.peers.baselines import noisereduce_peer, noisy_peer, rnnoise_peer
 from imse_keras.peers.imse import imse_keras_peer, imse_tflite_peer
+from imse_keras.peers.onnx_stream import StftSettings, onnx_peer, parse_stft
 
 __all__ = [
     "BASELINES",
     "Peer",
     "PeerUnavailable",
+    "StftSettings",
     "fit_length",
     "imse_keras_peer",
     "imse_tflite_peer",
     "load_peers",
     "noisereduce_peer",
     "noisy_peer",
+    "onnx_peer",
+    "parse_stft",
     "rnnoise_peer",
 ]
 

@@ -27,6 +27,9 @@ class Peer:
         size_bytes: size of the model on disk or in memory (weights), ``None``
             when the system has no learned model; ``0`` for the identity.
         params: number of parameters when known.
+        macs_per_second: multiply-accumulates per second of audio when known.
+        latency_ms: algorithmic latency (audio the system must see before its
+            output for a sample is final), ``None`` for whole-file systems.
         note: how the system is run (rate, settings), for the table's footnotes.
     """
 
@@ -35,6 +38,8 @@ class Peer:
     size_bytes: int | None = None
     params: int | None = None
     note: str = ""
+    macs_per_second: float | None = None
+    latency_ms: float | None = None
     extra: dict = field(default_factory=dict)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

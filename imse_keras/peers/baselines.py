@@ -35,7 +35,8 @@ def _require(module: str):
 
 def noisy_peer() -> Peer:
     """The unprocessed input (the floor every system should beat)."""
-    return Peer("noisy", lambda x: x, size_bytes=0, params=0, note="identity")
+    return Peer("noisy", lambda x: x, size_bytes=0, params=0, macs_per_second=0.0,
+                latency_ms=0.0, note="identity")
 
 
 def noisereduce_peer(stationary: bool = False) -> Peer:
@@ -86,5 +87,6 @@ def rnnoise_peer() -> Peer:
         y48 = buf[RNNOISE_DELAY_48K : RNNOISE_DELAY_48K + n] / 32767.0
         return resample_poly(y48.astype(np.float64), 1, 3).astype(np.float32)
 
-    return Peer("rnnoise", run, size_bytes=size, note="pyrnnoise at 48 kHz (resampled x3), "
+    return Peer("rnnoise", run, size_bytes=size, latency_ms=1000.0 * RNNOISE_DELAY_48K / 48000,
+                note="pyrnnoise at 48 kHz (resampled x3), "
                 "20 ms delay removed; size = librnnoise.so with its weights")
