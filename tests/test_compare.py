@@ -148,3 +148,56 @@ def test_official_imse_beats_baselines_on_vb_dev(shared_dir, official_model):
     pesq = {r.name: r.mean["pesq"] for r in results}
     assert pesq["imse-keras"] > pesq["rnnoise"] + 0.5
     assert pesq["imse-keras"] > pesq["noisy"] + 0.5
+
+
+def test_table_has_cost_columns(pair_dirs):
+    from imse_keras.peers import Peer
+
+    pairs = pair_files(*pair_dirs)[:1]
+    peers = [noisy_peer(), Peer("half", lambda x: 0.5 * x, size_bytes=2000, params=1500,
+                                macs_per_second=2.5e9, latency_ms=32.0, note="scaled")]
+    results = compare_pairs(pairs, peers, dnsmos=False)
+    assert results[1].cpu_seconds >= 0 and results[1].cpu_rtf >= 0
+    table = format_compare_table(results, notes=True)
+    header = [c.strip() for c in table.splitlines()[0].strip("|").split("|")]
+    assert header[-6:] == ["GMAC/s", "params", "latency", "RTF CPU", "RTF wall", "size"]
+    row = [c.strip() for c in table.splitlines()[3].strip("|").split("|")]
+    assert row[0] == "half" and row[-6:-3] == ["2.50", "1.5 K", "32 ms"] and row[-1] == "2.0 kB"
+    assert "- `half`: scaled" in table
+
+
+def test_cli_peer_usage_errors(pair_dirs, cli):
+    clean, noisy = pair_dirs
+    base = ["compare", "--clean", str(clean), "--noisy", str(noisy), "--no-imse", "--peers", ""]
+    for args, message in (
+        (["--peer", "=x.onnx"], "expected NAME=PATH.onnx"),
+        (["--peer", "a=x.onnx", "--peer", "a=y.onnx"], "given twice"),
+        (["--peer", "a=x.onnx", "--peer-stft", "b=512,256"], "for a NAME given with --peer"),
+        (["--peer", "a=x.onnx", "--peer-stft", "a=512"], "N_FFT,HOP"),
+    ):
+        result = cli(base + args)
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
+
+
+def test_cli_compare_onnx_peer(shared_dir, cli, tmp_path):
+    """One vb_dev file through ``--peer``: FastEnhancer-T recognised, a missing
+    model skipped with its reason, GMAC/s and params in the table and JSON."""
+    import json
+
+    pytest.importorskip("onnxruntime")
+    model = shared_dir / "peers" / "fastenhancer_t.spec.onnx"
+    vb = shared_dir / "audio" / "vb_dev"
+    if not model.is_file() or not vb.is_dir():
+        pytest.skip("../shared/peers or ../shared/audio/vb_dev not found")
+    out = tmp_path / "c.json"
+    result = cli(["compare", "--clean", str(vb / "clean"), "--noisy", str(vb / "noisy"),
+                  "--peers", "noisy", "--no-imse", "--no-dnsmos", "--limit", "1", "-q",
+                  "--peer", f"FE-T={model}", "--peer", f"gone={tmp_path / 'gone.onnx'}",
+                  "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "skipping gone:" in result.output and "ONNX model not found" in result.output
+    assert "| FE-T |" in result.output
+    fe = json.loads(out.read_text())["systems"][1]
+    assert fe["name"] == "FE-T" and "FastEnhancer-T" in fe["note"]
+    assert fe["macs_per_second"] == pytest.approx(0.06e9, rel=0.05) and fe["params"] > 20000
+    assert fe["mean"]["pesq"] > json.loads(out.read_text())["systems"][0]["mean"]["pesq"]
