@@ -12,7 +12,7 @@ export IMSE_WEIGHTS ?= $(abspath ../shared/official)
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup demo test test-android test-slow clean
+.PHONY: all setup demo test test-android android-model test-slow clean
 
 all: test
 
@@ -31,9 +31,15 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	bash android_demo/run_jvm_tests.sh
 
-# The Android demo's signal path (plain Java) on the JVM with Debian's junit4.
+# The Android demo: fixture freshness, the plain-Java core's JUnit tests (Debian's junit4) and
+# the compile check of :app against the real LiteRT API in ../shared/litert-java.
 test-android:
 	bash android_demo/run_jvm_tests.sh
+
+# The models the Android app bundles (android_demo/README.md): int8 and float32 exports of the
+# official weights into tflite/, int8 calibrated on synthetic noisy speech.
+android-model: $(STAMP)
+	$(BIN)/imse export --mode int8 --mode float32 --calib synth --out-dir tflite
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow

@@ -1,4 +1,5 @@
-// Top-level build file. Versions: AGP 8.7 needs Gradle >= 8.9 and JDK 17.
+// Top-level build file. Versions are in gradle/libs.versions.toml; Gradle in
+// gradle/wrapper/gradle-wrapper.properties (8.13, which AGP 8.7 accepts: it needs >= 8.9).
 plugins {
-    id("com.android.application") version "8.7.3" apply false
+    alias(libs.plugins.android.application) apply false
 }

@@ -1,25 +1,41 @@
 plugins {
-    id("com.android.application")
+    alias(libs.plugins.android.application)
 }
 
-// The exported model and its I/O contract come from the repository's tflite/ folder
-// (`imse-export` / `make export` write them there). They are copied into a generated
-// assets folder at build time, never committed into the app.
+// The exported models and their I/O contracts come from the repository's tflite/ folder. They
+// are copied into a generated assets folder at build time, never committed into the app.
+// Every .tflite with a .json contract of the same name is bundled (the Benchmark action times
+// each of them); Enhance uses the int8 one when there is one.
 val modelDir = rootProject.file("../tflite")
 val modelAssets = layout.buildDirectory.dir("generated/imse_model_assets").get().asFile
+val modelCommand = "make android-model"
 
-val copyModelAssets by tasks.registering(Copy::class) {
-    description = "Copies ../tflite/*.tflite and *.json into the app's assets."
-    from(modelDir) {
-        include("*.tflite", "*.json")
-    }
-    into(modelAssets)
+// A plain task (a Copy task with nothing to copy would be skipped as NO-SOURCE, silently).
+val checkModel by tasks.registering {
+    description = "Fails, naming the command that makes one, when ../tflite has no model."
+    val dir = modelDir // locals, so that the action does not capture the build script
+    val command = modelCommand
     doLast {
-        val models = modelDir.listFiles { f -> f.name.endsWith(".tflite") }.orEmpty()
+        val models = dir.listFiles { f ->
+            f.name.endsWith(".tflite") && File(f.parentFile, f.nameWithoutExtension + ".json").isFile
+        }.orEmpty()
         if (models.isEmpty()) {
-            logger.warn("No .tflite in $modelDir: the app will build but report a missing model.")
+            throw GradleException(
+                "No exported model in $dir (a .tflite with its .json contract). " +
+                    "Run this once from the repository root, then build again:\n    $command"
+            )
         }
     }
+}
+
+val copyModelAssets by tasks.registering(Copy::class) {
+    description = "Copies ../tflite/*.tflite and their .json contracts into the app's assets."
+    dependsOn(checkModel)
+    from(modelDir) {
+        include("*.tflite", "*.json")
+        exclude("*.validation.json")
+    }
+    into(modelAssets)
 }
 
 android {
@@ -29,9 +45,9 @@ android {
     defaultConfig {
         applicationId = "ai.imse.demo"
         minSdk = 24 // LiteRT 2.x AARs declare 24
-        targetSdk = 35
+        targetSdk = 35 // Android 15: edge-to-edge is enforced; MainActivity applies the insets
         versionCode = 1
-        versionName = "0.1.0"
+        versionName = "0.2.0"
     }
 
     buildTypes {
@@ -63,8 +79,6 @@ tasks.named("preBuild") {
 
 dependencies {
     implementation(project(":core"))
-    // LiteRT (formerly TensorFlow Lite); the org.tensorflow.lite.Interpreter API.
-    // Keep it >= the ai-edge-litert version that converted the model (see the contract's
-    // "versions"), or newer op versions may be missing at run time.
-    implementation("com.google.ai.edge.litert:litert:2.3.0")
+    // LiteRT, through the org.tensorflow.lite.Interpreter API (version in the catalog).
+    implementation(libs.litert)
 }

@@ -14,5 +14,5 @@ tasks.withType<JavaCompile>().configureEach {
 }
 
 dependencies {
-    testImplementation("junit:junit:4.13.2")
+    testImplementation(libs.junit)
 }

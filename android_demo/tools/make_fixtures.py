@@ -4,7 +4,8 @@ Run from the repository root with the project's environment::
 
     .venv/bin/python android_demo/tools/make_fixtures.py
 
-It overwrites ``android_demo/core/src/test/resources/fixtures/`` with:
+It replaces ``android_demo/core/src/test/resources/fixtures/`` (only once everything
+was written) with:
 
 ``golden/``  (the library's own front end, ``imse_keras.dsp``)
     * ``wave_a.f32`` (3001 samples: ``(n - 1) % hop == 0``, so the last frame is
@@ -28,6 +29,11 @@ It overwrites ``android_demo/core/src/test/resources/fixtures/`` with:
     * ``enhanced.f32``: ``Enhancer(..., overlap="crossfade").enhance_waveform`` of
       the WAV decoded as ``int16 / 32768``;
     * ``manifest.json``.
+
+``inputs.json``
+    the SHA-256 of this script and of every ``imse_keras`` module loaded while it ran, and
+    the library versions; ``fixture_inputs.py --check`` (run by ``make test``) fails when one
+    of those files changed since, naming this command.
 
 The model is the ``tiny`` preset with seeded random weights, calibrated on
 synthetic waveforms and exported with int8 activations *and* int8 I/O (so each
@@ -225,14 +231,42 @@ def replay(out: Path) -> None:
         (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for dist in ("numpy", "tensorflow", "tensorflow-cpu", "keras", "ai-edge-litert"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
 def main() -> None:
+    """Writes the fixtures into a new folder and swaps it in only when all of it succeeded."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fixture_inputs import loaded_inputs, write_record
+
+    new, old = OUT.with_name(".fixtures.new"), OUT.with_name(".fixtures.old")
+    for d in (new, old):
+        if d.exists():
+            shutil.rmtree(d)
+    try:
+        golden(new / "golden")
+        replay(new / "replay")
+        write_record(loaded_inputs(), _versions(), new / "inputs.json")
+        total = sum(p.stat().st_size for p in new.rglob("*") if p.is_file())
+        if total >= 2_000_000:
+            raise SystemExit(f"fixtures too large: {total} bytes (keep them under 2 MB)")
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        print(f"{OUT.relative_to(ROOT)} left unchanged", file=sys.stderr)
+        raise
     if OUT.exists():
-        shutil.rmtree(OUT)
-    golden(OUT / "golden")
-    replay(OUT / "replay")
-    total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
-    if total >= 2_000_000:
-        raise SystemExit(f"fixtures too large: {total} bytes (keep them under 2 MB)")
+        OUT.rename(old)
+    new.rename(OUT)
+    shutil.rmtree(old, ignore_errors=True)
     print(f"wrote {OUT.relative_to(ROOT)}: {total} bytes in "
           f"{sum(1 for p in OUT.rglob('*') if p.is_file())} files")
 
