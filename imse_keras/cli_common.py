@@ -11,13 +11,15 @@ import os
 
 import click
 
+from imse_keras.config import DEFAULT_OVERLAP, preset_names
+
 __all__ = [
     "OVERLAP_CHOICES", "PRESET_CHOICES", "weights_option", "preset_option", "threads_option",
     "overlap_option", "download_option", "fail", "load_model_or_exit", "tflite_enhancer_or_exit",
 ]
 
 OVERLAP_CHOICES = ("crossfade", "official")
-PRESET_CHOICES = ("imse", "imse_paper", "tiny")
+PRESET_CHOICES = preset_names()
 
 weights_option = click.option(
     "--weights",
@@ -44,7 +46,7 @@ threads_option = click.option(
 overlap_option = click.option(
     "--overlap",
     type=click.Choice(OVERLAP_CHOICES),
-    default="crossfade",
+    default=DEFAULT_OVERLAP,
     show_default=True,
     help="How the overlapping tail segment of a long file is merged: a raised-cosine "
     "cross-fade, or taken from the last segment as the authors' inference.py does.",
@@ -68,10 +70,10 @@ def load_model_or_exit(weights, preset, threads, download):
     configure_tensorflow(threads)
     from imse_keras.weights import CheckpointError, DownloadError, WeightsNotFoundError
     from imse_keras.weights.convert import WeightMappingError
-    from imse_keras.weights.load import load_model
+    from imse_keras.weights.load import load_pretrained
 
     try:
-        return load_model(weights, preset=preset, allow_download=download)
+        return load_pretrained(weights, preset=preset, allow_download=download)
     except (CheckpointError, WeightMappingError, DownloadError, WeightsNotFoundError) as err:
         raise fail(str(err)) from err
     except (KeyError, FileNotFoundError, OSError, ValueError) as err:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import click
 
+from imse_keras.config import preset_names
+
 __all__ = ["make_demo_data", "train"]
 
-_PRESETS = ("imse", "imse_paper", "tiny")
+_PRESETS = preset_names()
 
 
 def _one_line(err: BaseException) -> click.ClickException:

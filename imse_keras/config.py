@@ -1,8 +1,13 @@
 """Model and front-end configuration: frozen dataclasses with named presets.
 
 ``IMSEConfig`` holds every number that shapes the network and its STFT front
-end. Layers never see this object: :func:`imse_keras.model.build_model` reads
-it and passes plain numbers down.
+end. Layers never see this object: :class:`imse_keras.model.IMSE` reads it and
+passes plain numbers down.
+
+This module is the one preset registry: the library (``IMSE.from_preset``,
+``Enhancer.from_preset``) and every CLI command read :data:`PRESETS`,
+:data:`PRESET_WEIGHTS` and :data:`DEFAULT_OVERLAP` from here. It imports
+nothing heavy, so the CLI can build its ``--preset`` choices from it.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-__all__ = ["IMSEConfig", "PRESETS", "get_config"]
+__all__ = [
+    "IMSEConfig", "PRESETS", "PRESET_WEIGHTS", "DEFAULT_OVERLAP", "get_config", "preset_names",
+]
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,22 @@ PRESETS: dict[str, IMSEConfig] = {
     # Small and fast, for tests and smoke runs. Same front end as "imse".
     "tiny": IMSEConfig(dense_channel=8, num_blocks=1, dense_depth=2),
 }
+
+#: Presets with published weights: preset name -> official checkpoint name (see
+#: :data:`imse_keras.weights.pretrained.PRETRAINED`). The others start from a
+#: random init (``IMSE.from_preset(name, load_weights=False)``).
+PRESET_WEIGHTS: dict[str, str] = {"imse": "g_best_pesq_3.399"}
+
+#: How the overlapping tail segment of a long input is merged, everywhere (the
+#: library's ``Enhancer``, ``imse enhance`` and every other command): a
+#: raised-cosine cross-fade, or ``"official"``, taken from the last segment as
+#: the authors' ``inference.py`` does.
+DEFAULT_OVERLAP = "crossfade"
+
+
+def preset_names() -> tuple[str, ...]:
+    """The preset names, in registry order (the CLI's ``--preset`` choices)."""
+    return tuple(PRESETS)
 
 
 def get_config(preset: str | IMSEConfig) -> IMSEConfig:

@@ -36,7 +36,7 @@ def run_demo(
         noisy: a recording of one's own to enhance (then ``clean`` is optional
             and scores are only computed when it is given).
         clean: the clean reference of ``noisy``.
-        weights: see :func:`imse_keras.weights.load.load_model`.
+        weights: see :func:`imse_keras.weights.load.load_pretrained`.
         noise, snr_db, seed: how the synthetic example is made.
     """
     from imse_keras.audio_io import read_audio
@@ -44,7 +44,7 @@ def run_demo(
     from imse_keras.evaluation import load_mono_16k
     from imse_keras.files import enhance_file
     from imse_keras.metrics import score_pair
-    from imse_keras.weights.load import load_model
+    from imse_keras.weights.load import load_pretrained
 
     out = Path(out_dir)
     if noisy is None:
@@ -57,7 +57,7 @@ def run_demo(
         clean_path = Path(clean) if clean is not None else None
         read_audio(noisy_path)  # fail early, with the file name, on bad input
     echo("loading the official IMSE weights ...")
-    model = load_model(weights, allow_download=allow_download)
+    model = load_pretrained(weights, allow_download=allow_download)
     enhanced_path = out / "enhanced" / noisy_path.name
     enhancer = Enhancer.from_model(model)
     # Trace the graph once so the timing below is the steady-state speed.

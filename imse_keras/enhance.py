@@ -5,17 +5,23 @@ normalisation, segmentation into fixed-length segments, the STFT and its
 inverse, resampling and channel handling. The network itself is a
 ``SpectralBackend``: a callable from ``(mag_c, pha)`` to ``(mag_c_out, pha_out)``,
 each ``[B, F, T]`` float32. A Keras model and a LiteRT interpreter both fit.
+
+``Enhancer.from_preset("imse")`` is the one-line start; its defaults (overlap
+:data:`imse_keras.config.DEFAULT_OVERLAP`, batch size) are those of
+``imse enhance``, and :meth:`Enhancer.enhance_file` is the CLI's streaming file
+path, so the library and the command give the same output.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from imse_keras.audio_io import resample
-from imse_keras.config import IMSEConfig, get_config
+from imse_keras.config import DEFAULT_OVERLAP, IMSEConfig, get_config
 from imse_keras.dsp.normalize import rms_normalize
 from imse_keras.dsp.segment import MERGE_MODES, merge_segments, plan_segments, split_segments
 from imse_keras.dsp.stft import mag_pha_istft, mag_pha_stft
@@ -27,10 +33,16 @@ SpectralBackend = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarra
 
 
 def keras_backend(model) -> SpectralBackend:
-    """Wrap a model from :func:`imse_keras.model.build_model` as a backend."""
+    """Wrap an :class:`imse_keras.IMSE` model as a backend.
+
+    Each call runs under :func:`imse_keras.runtime.graph_options`: the model's
+    graph settings apply to its own calls only, not to the user's TensorFlow.
+    """
+    from imse_keras.runtime import graph_options
 
     def run(mag_c: np.ndarray, pha: np.ndarray):
-        mag_out, pha_out, _ = model.predict_on_batch([mag_c, pha])
+        with graph_options():
+            mag_out, pha_out, _ = model.predict_on_batch([mag_c, pha])
         return np.asarray(mag_out), np.asarray(pha_out)
 
     return run
@@ -44,15 +56,24 @@ class Enhancer:
         backend: the spectral network (see :data:`SpectralBackend`).
         config: front-end numbers (sample rate, STFT, segment size).
         batch_size: segments per network call; bounds memory for long files.
-        overlap: how the tail segment's overlap is merged, ``"official"``
-            (taken from the last segment, as the authors' ``inference.py``) or
-            ``"crossfade"``.
+        overlap: how the tail segment's overlap is merged, ``"crossfade"`` (the
+            default everywhere, :data:`imse_keras.config.DEFAULT_OVERLAP`) or
+            ``"official"`` (taken from the last segment, as the authors'
+            ``inference.py``).
+
+    Example:
+
+    ```python
+    enhancer = Enhancer.from_preset("imse")        # official weights
+    clean = enhancer.enhance(noisy, sample_rate)   # [n] or [n, channels], any rate
+    enhancer.enhance_file("noisy.wav", "clean.wav")
+    ```
     """
 
     backend: SpectralBackend
     config: IMSEConfig | str = "imse"
     batch_size: int = 4
-    overlap: str = "official"
+    overlap: str = DEFAULT_OVERLAP
 
     def __post_init__(self):
         self.config = get_config(self.config)
@@ -62,8 +83,41 @@ class Enhancer:
             raise ValueError(f"overlap must be one of {MERGE_MODES}. Received: {self.overlap!r}")
 
     @classmethod
-    def from_model(cls, model, config: IMSEConfig | str = "imse", **kwargs) -> "Enhancer":
+    def from_model(cls, model, config: IMSEConfig | str | None = None, **kwargs) -> "Enhancer":
+        """An Enhancer over a Keras model.
+
+        Args:
+            model: an :class:`imse_keras.IMSE` (or any model with its I/O).
+            config: front-end numbers; default: the model's own
+                (``model.imse_config``), else preset ``"imse"``.
+            **kwargs: ``batch_size``, ``overlap``.
+        """
+        if config is None:
+            config = getattr(model, "imse_config", "imse")
         return cls(keras_backend(model), config, **kwargs)
+
+    @classmethod
+    def from_preset(
+        cls,
+        name_or_path: str | os.PathLike = "imse",
+        *,
+        batch_size: int = 4,
+        overlap: str = DEFAULT_OVERLAP,
+        **model_kwargs,
+    ) -> "Enhancer":
+        """An Enhancer over ``IMSE.from_preset(name_or_path, **model_kwargs)``.
+
+        Args:
+            name_or_path: see :meth:`imse_keras.IMSE.from_preset` (``"imse"``:
+                the official ``g_best_pesq_3.399`` weights).
+            batch_size: segments per network call.
+            overlap: tail-overlap merge; the CLI's default.
+            **model_kwargs: ``config``, ``allow_download``, ``progress``.
+        """
+        from imse_keras.model import IMSE
+
+        model = IMSE.from_preset(name_or_path, **model_kwargs)
+        return cls.from_model(model, batch_size=batch_size, overlap=overlap)
 
     def enhance_segments(self, segments: np.ndarray) -> np.ndarray:
         """Enhance normalised segments ``[N, segment_size]`` -> ``[N, segment_size]``."""
@@ -103,13 +157,15 @@ class Enhancer:
         """Enhance audio at any rate and channel count; each channel separately.
 
         Args:
-            samples: ``[n]`` or ``[n, channels]`` float samples.
+            samples: ``[n]`` or ``[n, channels]`` samples. Floats are taken as they
+                are (full scale 1.0); integer PCM is scaled to floats first
+                (``int16 / 32768``, ``int32 / 2**31``, ``uint8`` centred on 128).
             sample_rate: their rate in Hz; resampled to the model's rate and back.
 
         Returns:
-            float32 array of ``samples``' shape.
+            float32 array of ``samples``' shape (full scale 1.0, not clipped).
         """
-        samples = np.asarray(samples, dtype=np.float32)
+        samples = _as_float32(samples)
         squeeze = samples.ndim == 1
         frames = samples[:, None] if squeeze else samples
         if frames.ndim != 2 or frames.shape[0] == 0:
@@ -124,6 +180,39 @@ class Enhancer:
             y = resample(y, sr_model, sample_rate)
             out[:, ch] = _fit_length(y, n)
         return out[:, 0] if squeeze else out
+
+
+    def enhance_file(self, src: str | os.PathLike, dst: str | os.PathLike) -> dict:
+        """Enhance an audio file into ``dst``, exactly as ``imse enhance SRC -o DST``.
+
+        Streams the file (memory bounded for any length) and writes atomically;
+        the output keeps the input's rate, channels, length and sample format.
+
+        Returns:
+            ``{"input", "output", "seconds", "sample_rate", "channels"}``.
+
+        Raises:
+            imse_keras.audio_io.AudioError: unreadable, empty or non-finite input;
+                unwritable output.
+        """
+        from imse_keras.files import enhance_file
+
+        return enhance_file(self, src, dst)
+
+
+def _as_float32(samples) -> np.ndarray:
+    """Samples as float32 at full scale 1.0: floats as they are, integer PCM scaled."""
+    a = np.asarray(samples)
+    if a.dtype.kind == "f":
+        return a.astype(np.float32, copy=False)
+    if a.dtype.kind == "i":
+        return (a.astype(np.float64) / float(2 ** (8 * a.dtype.itemsize - 1))).astype(np.float32)
+    if a.dtype.kind == "u":
+        half = float(2 ** (8 * a.dtype.itemsize - 1))
+        return ((a.astype(np.float64) - half) / half).astype(np.float32)
+    raise TypeError(
+        f"Expected float or integer PCM samples. Received: dtype={a.dtype}"
+    )
 
 
 def _fit_length(y: np.ndarray, n: int) -> np.ndarray:

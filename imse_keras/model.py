@@ -7,6 +7,10 @@ that a PyTorch user's arrays go in unchanged.
 
 from __future__ import annotations
 
+import functools
+import os
+from pathlib import Path
+
 import keras
 
 from imse_keras.config import IMSEConfig, get_config
@@ -24,7 +28,7 @@ from imse_keras.layers import (
     TransformerBlock,
 )
 
-__all__ = ["build_model", "STAGES", "INTERMEDIATE_OUTPUTS", "check_frames"]
+__all__ = ["IMSE", "build_model", "STAGES", "INTERMEDIATE_OUTPUTS", "check_frames"]
 
 #: U-Net stages in forward order: (our name, width multiplier of C).
 STAGES = (
@@ -100,25 +104,8 @@ def check_frames(num_frames: int) -> None:
         )
 
 
-def build_model(config: IMSEConfig | str = "imse", num_frames: int | None = None) -> keras.Model:
-    """Build the IMSE generator.
-
-    Args:
-        config: an :class:`IMSEConfig` or a preset name (``"imse"``, ``"tiny"``, ...).
-        num_frames: fix T in the input signature (``None``: any T, the default).
-
-    Returns:
-        A functional ``keras.Model`` named ``imse``, called as
-        ``mag_c_out, pha_out, com_out = model([mag_c, pha])``, with
-
-        * inputs ``mag_c`` ``[B, F, T]`` (compressed magnitude ``|X|**0.3``) and
-          ``pha`` ``[B, F, T]`` (phase in radians), F = ``n_fft // 2 + 1`` = 256;
-        * outputs ``mag_c_out`` ``[B, F, T]``, ``pha_out`` ``[B, F, T]`` and
-          ``com_out`` ``[B, F, T, 2]`` (compressed real/imaginary parts).
-
-        T must be a multiple of 4; it may change from call to call.
-    """
-    cfg = get_config(config)
+def _build_graph(cfg: IMSEConfig, num_frames: int | None):
+    """The functional graph of IMSE: ``([mag_c, pha], [mag_c_out, pha_out, com_out])``."""
     check_frames(num_frames)
     c, f = cfg.dense_channel, cfg.num_freqs
 
@@ -192,4 +179,174 @@ def build_model(config: IMSEConfig | str = "imse", num_frames: int | None = None
     mag_out = keras.layers.Multiply(name="mag_c_out")([mag_in, _tf1_to_ft(mask, f, "mask_ft")])
     pha_out = keras.layers.Identity(name="pha_out")(_tf1_to_ft(phase, f, "phase_ft"))
     com_out = PolarToCartesian(name="com_out")([mag_out, pha_out])
-    return keras.Model(inputs=[mag_in, pha_in], outputs=[mag_out, pha_out, com_out], name="imse")
+    return [mag_in, pha_in], [mag_out, pha_out, com_out]
+
+
+@keras.saving.register_keras_serializable(package="imse_keras")
+class IMSE(keras.Model):
+    """The IMSE generator: a functional ``keras.Model`` whose arguments are its config.
+
+    Called as ``mag_c_out, pha_out, com_out = model([mag_c, pha])``, with
+
+    * inputs ``mag_c`` ``[B, F, T]`` (compressed magnitude ``|X|**0.3``) and
+      ``pha`` ``[B, F, T]`` (phase in radians), F = ``n_fft // 2 + 1`` = 256;
+    * outputs ``mag_c_out`` ``[B, F, T]``, ``pha_out`` ``[B, F, T]`` and
+      ``com_out`` ``[B, F, T, 2]`` (compressed real/imaginary parts).
+
+    T must be a multiple of 4; it may change from call to call. Internally the
+    layout is channels-last ``[B, T, F, C]``.
+
+    The constructor arguments are the fields of :class:`IMSEConfig` (network and
+    front-end numbers) plus ``num_frames``; :meth:`get_config` returns them, so
+    the model round-trips through ``.keras`` files and carries its front end:
+    ``model.imse_config`` is the :class:`IMSEConfig` it was built from.
+
+    Args:
+        dense_channel, num_blocks, dense_depth, ffn_expansion, idconv_pointwise,
+        sampling_rate, n_fft, hop_length, compress_factor, beta, segment_size:
+            see :class:`IMSEConfig` (defaults: the released model, preset ``imse``).
+        num_frames: fix T in the input signature (``None``: any T, the default).
+        name: model name.
+
+    Example:
+
+    ```python
+    model = IMSE.from_preset("imse")              # official g_best_pesq_3.399 weights
+    model = IMSE(**PRESETS["tiny"].to_dict())     # random init, any preset's numbers
+    ```
+    """
+
+    def __init__(
+        self,
+        dense_channel: int = 16,
+        num_blocks: int = 4,
+        dense_depth: int = 4,
+        ffn_expansion: float = 2.66,
+        idconv_pointwise: bool = True,
+        sampling_rate: int = 16000,
+        n_fft: int = 510,
+        hop_length: int = 100,
+        compress_factor: float = 0.3,
+        beta: float = 2.0,
+        segment_size: int = 30700,
+        num_frames: int | None = None,
+        name: str = "imse",
+        **kwargs,
+    ):
+        cfg = IMSEConfig(
+            dense_channel=dense_channel, num_blocks=num_blocks, dense_depth=dense_depth,
+            ffn_expansion=ffn_expansion, idconv_pointwise=idconv_pointwise,
+            sampling_rate=sampling_rate, n_fft=n_fft, hop_length=hop_length,
+            compress_factor=compress_factor, beta=beta, segment_size=segment_size,
+        )
+        inputs, outputs = _build_graph(cfg, num_frames)
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.imse_config = cfg
+        self.num_frames = num_frames
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            **self.imse_config.to_dict(),
+            "num_frames": self.num_frames,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "IMSE":
+        return cls(**config)
+
+    def predict(self, *args, **kwargs):
+        """``keras.Model.predict`` under :func:`imse_keras.runtime.graph_options`."""
+        from imse_keras.runtime import graph_options
+
+        with graph_options():
+            return super().predict(*args, **kwargs)
+
+    def predict_on_batch(self, x):
+        """``keras.Model.predict_on_batch`` under :func:`imse_keras.runtime.graph_options`."""
+        from imse_keras.runtime import graph_options
+
+        with graph_options():
+            return super().predict_on_batch(x)
+
+    @classmethod
+    def from_preset(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        config: IMSEConfig | str | None = None,
+        load_weights: bool = True,
+        allow_download: bool = True,
+        progress: bool = True,
+    ) -> "IMSE":
+        """An IMSE from a preset name or a file.
+
+        Args:
+            name_or_path: a preset name from :data:`imse_keras.config.PRESETS`
+                (``"imse"``: the official ``g_best_pesq_3.399`` weights, found via
+                ``$IMSE_WEIGHTS``, the download cache, or downloaded once), an
+                official checkpoint name (``"g_best_pesq_3.373"``, ``"3.373"``), a
+                ``.keras`` file, a Keras ``.weights.h5`` file or a PyTorch checkpoint.
+            config: architecture of a ``.weights.h5`` or PyTorch file (a preset
+                name or :class:`IMSEConfig`; default ``"imse"``). Not used otherwise.
+            load_weights: ``False`` builds a preset with a random init (the only
+                option for presets without published weights, e.g. ``"tiny"``).
+            allow_download: fetch the official checkpoint if no local copy exists.
+            progress: show a download progress bar on a terminal.
+
+        Raises:
+            ValueError: an unknown name, or weights asked of a preset that has none.
+            FileNotFoundError: a path that does not exist.
+            imse_keras.weights.CheckpointError, WeightsNotFoundError, DownloadError:
+                see :func:`imse_keras.weights.load.load_pretrained`.
+        """
+        from imse_keras.config import PRESET_WEIGHTS, PRESETS, preset_names
+        from imse_keras.weights.load import load_pretrained
+
+        load = functools.partial(load_pretrained, allow_download=allow_download, progress=progress)
+        name = os.fspath(name_or_path)
+        if name in PRESETS:
+            if config is not None:
+                raise ValueError(f"config= is for weight files; preset {name!r} has its own")
+            if not load_weights:
+                return cls(**PRESETS[name].to_dict())
+            if name not in PRESET_WEIGHTS:
+                raise ValueError(
+                    f"Preset {name!r} has no published weights (presets with weights: "
+                    f"{', '.join(PRESET_WEIGHTS)}); pass load_weights=False for a random init"
+                )
+            return load(PRESET_WEIGHTS[name], preset=name)
+        if name.endswith(".keras"):
+            path = Path(name).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(f"Keras model file not found: {path}")
+            model = keras.saving.load_model(path)
+            if not isinstance(model, IMSE):
+                raise ValueError(f"{path} holds a {type(model).__name__}, not an IMSE model")
+            return model
+        from imse_keras.weights.pretrained import get_checkpoint
+
+        if not Path(name).expanduser().exists():
+            try:
+                get_checkpoint(name)
+            except KeyError:
+                raise ValueError(
+                    f"{name!r} is neither a preset ({', '.join(preset_names())}), an "
+                    "official checkpoint name, nor an existing file"
+                ) from None
+        return load(name, preset=config if config is not None else "imse")
+
+
+def build_model(config: IMSEConfig | str = "imse", num_frames: int | None = None) -> IMSE:
+    """Build the IMSE generator with a random init.
+
+    Args:
+        config: an :class:`IMSEConfig` or a preset name (``"imse"``, ``"tiny"``, ...).
+        num_frames: fix T in the input signature (``None``: any T, the default).
+
+    Returns:
+        An :class:`IMSE` (a functional ``keras.Model`` named ``imse``), called as
+        ``mag_c_out, pha_out, com_out = model([mag_c, pha])``; see :class:`IMSE`.
+    """
+    return IMSE(**get_config(config).to_dict(), num_frames=num_frames)

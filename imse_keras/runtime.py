@@ -1,15 +1,21 @@
-"""Process-wide TensorFlow settings.
+"""TensorFlow settings: scoped ones for the library, process-wide ones for the CLI.
 
-TensorFlow reads its thread-pool sizes once, when the first op runs, so
-:func:`configure_tensorflow` must be called before any model is built. The
-CLI and the test-suite call it first thing.
+The library (``IMSE``, ``Enhancer``) needs nothing configured by hand and never
+changes a user's global TensorFlow settings: the one graph option the model
+needs is set around its own calls by :func:`graph_options` and restored after.
+
+:func:`configure_tensorflow` is for a process that owns TensorFlow (the ``imse``
+command, the test-suite): it fixes the thread pools (read once, when the first
+op runs, so call it before any model is built) and sets the same graph option
+for the whole process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
-__all__ = ["configure_tensorflow", "DEFAULT_THREADS"]
+__all__ = ["configure_tensorflow", "graph_options", "DEFAULT_THREADS"]
 
 #: Intra-op threads used unless ``IMSE_THREADS`` says otherwise. Two matches the
 #: project's reference machine; more cores help little for a 0.43M model.
@@ -47,8 +53,54 @@ def configure_tensorflow(threads: int | None = None) -> None:
     except RuntimeError:
         # TF was already initialised by the caller; its own settings stand.
         pass
-    # Grappler's remapper (oneDNN op fusion) emits a node with an empty op name
-    # for MALA's graph in TF 2.21 and logs three ERROR lines per trace; turning
-    # it off measured no slower (0.88 s vs 0.92 s for a 308-frame forward pass).
-    tf.config.optimizer.set_experimental_options({"remapping": False})
+    tf.config.optimizer.set_experimental_options(_GRAPH_OPTIONS)
     _configured = True
+
+
+# Grappler's remapper (oneDNN op fusion) emits a node with an empty op name for
+# MALA's graph in TF 2.21 and logs three ERROR lines per trace (the pass then
+# fails and is skipped); turning it off measured no slower (0.88 s vs 0.92 s for a
+# 308-frame forward pass).
+_GRAPH_OPTIONS = {"remapping": False}
+
+
+@contextlib.contextmanager
+def graph_options():
+    """Run the model's graphs with Grappler's remapper off, then restore the user's.
+
+    TensorFlow reads these options when a ``tf.function`` is called, so the
+    setting covers exactly the calls made inside the block; outside it the
+    user's options (``tf.config.optimizer.get_experimental_options()``) are
+    unchanged. Not thread-safe against another thread changing the same options.
+    """
+    import tensorflow as tf
+
+    before = tf.config.optimizer.get_experimental_options()
+    if all(before.get(k) == v for k, v in _GRAPH_OPTIONS.items()):
+        yield
+        return
+    tf.config.optimizer.set_experimental_options(_GRAPH_OPTIONS)
+    try:
+        yield
+    finally:
+        _restore_graph_options(tf, before)
+
+
+def _restore_graph_options(tf, before: dict) -> None:
+    """Put back options as they were, unset ones unset (not merely "on")."""
+    tf.config.optimizer.set_experimental_options(
+        {k: before[k] for k in _GRAPH_OPTIONS if k in before}
+    )
+    unset = [k for k in _GRAPH_OPTIONS if k not in before]
+    if not unset:
+        return
+    from tensorflow.python.eager import context  # no public way to unset an option
+
+    ctx = context.context()
+    store = getattr(ctx, "_optimizer_experimental_options", None)
+    if isinstance(store, dict):
+        for k in unset:
+            store.pop(k, None)
+        tf.config.optimizer.set_experimental_options({})  # drops the cached call options
+    else:  # a TF without that store: "on" is what an unset option means
+        tf.config.optimizer.set_experimental_options({k: True for k in unset})

@@ -1,7 +1,7 @@
 """Official checkpoints: safe reading, the registry, conversion and loading.
 
 Only the light, TF-free modules are imported here; ``convert`` and ``load``
-import Keras and are imported on first use (``imse_keras.weights.load_model``).
+import Keras and are imported on first use (``imse_keras.weights.load_pretrained``).
 """
 
 from imse_keras.weights.pretrained import (
@@ -21,6 +21,7 @@ __all__ = [
     "WeightMappingError",
     "WeightsNotFoundError",
     "load_model",
+    "load_pretrained",
     "load_torch_state_dict",
     "load_torch_weights",
     "resolve_checkpoint",
@@ -28,6 +29,7 @@ __all__ = [
 
 _LAZY = {
     "load_model": "imse_keras.weights.load",
+    "load_pretrained": "imse_keras.weights.load",
     "load_torch_weights": "imse_keras.weights.convert",
     "WeightMappingError": "imse_keras.weights.convert",
 }

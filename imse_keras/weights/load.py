@@ -3,18 +3,24 @@
 The PyTorch checkpoint is read (without executing code from it), mapped onto
 the Keras model once, and the result cached as a Keras ``.weights.h5`` file
 keyed by the checkpoint's SHA-256, so later loads skip the conversion.
+
+:func:`load_pretrained` is the loader (``imse_keras.load_pretrained``); most
+users call :meth:`imse_keras.IMSE.from_preset` instead. ``load_model`` is its
+old name, kept as a deprecated alias (it read like ``keras.saving.load_model``,
+which loads ``.keras`` files).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 from imse_keras.config import IMSEConfig, get_config
 from imse_keras.weights.pretrained import cache_dir, resolve_checkpoint, sha256_file
 
-__all__ = ["load_model", "WEIGHTS_SUFFIXES"]
+__all__ = ["load_pretrained", "load_model", "WEIGHTS_SUFFIXES"]
 
 #: File names that are Keras weights rather than torch checkpoints.
 WEIGHTS_SUFFIXES = (".weights.h5",)
@@ -40,7 +46,7 @@ def _save_weights_atomic(model, path: Path) -> None:
             os.unlink(tmp)
 
 
-def load_model(
+def load_pretrained(
     weights: str | os.PathLike | None = None,
     *,
     preset: str | IMSEConfig = "imse",
@@ -48,7 +54,7 @@ def load_model(
     use_cache: bool = True,
     progress: bool = True,
 ):
-    """Return an IMSE ``keras.Model`` with trained weights.
+    """Return an :class:`imse_keras.IMSE` model with trained weights.
 
     Args:
         weights: ``None`` (the default official checkpoint, ``g_best_pesq_3.399``),
@@ -93,3 +99,15 @@ def load_model(
         except OSError:
             pass  # a read-only cache only costs the conversion next time
     return model
+
+
+def load_model(*args, **kwargs):
+    """Deprecated alias of :func:`load_pretrained` (the name clashed with
+    ``keras.saving.load_model``)."""
+    warnings.warn(
+        "imse_keras.weights.load.load_model is deprecated; use imse_keras.load_pretrained "
+        "or imse_keras.IMSE.from_preset",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return load_pretrained(*args, **kwargs)
