@@ -80,3 +80,52 @@ def tiny_model():
     for v in model.weights:
         v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype("float32"))
     return model
+
+
+class LinearBackend:
+    """A fixed, well-conditioned stand-in for the network (a ``SpectralBackend``).
+
+    ``mag_out[b, f, t] = gain[f] * mag_c[b, f, t]`` and ``pha_out = pha``, all
+    ``[B, F, T]`` float32. One multiplication per element: a segment's output is
+    bit-identical whatever batch it travels in, and a 1-ulp change of the input
+    moves the output by about 1 ulp (a random-weight model amplifies it ~100x and
+    can flip a phase). So tests of batching, streaming and overlap compare exactly
+    and test the front end, not the model's rounding.
+
+    ``gain=None`` is the identity: the enhancer must then give back its input up to
+    STFT rounding. ``calls`` records the batch size of every call.
+    """
+
+    def __init__(self, num_freqs: int, gain=None):
+        import numpy as np
+
+        if gain is None:
+            gain = np.ones(num_freqs, np.float32)
+        self.gain = np.asarray(gain, np.float32).reshape(num_freqs, 1)
+        self.calls: list[int] = []
+
+    def __call__(self, mag_c, pha):
+        assert mag_c.dtype == pha.dtype == "float32" and mag_c.shape == pha.shape
+        assert mag_c.ndim == 3 and mag_c.shape[1] == self.gain.shape[0], mag_c.shape
+        self.calls.append(mag_c.shape[0])
+        return mag_c * self.gain, pha.copy()
+
+
+@pytest.fixture
+def linear_backend():
+    """``make(gain=None, preset="tiny")`` -> a fresh :class:`LinearBackend`.
+
+    The default gain falls linearly from 1 at DC to 0.5 at Nyquist: not the
+    identity, so segment edges and overlaps show in the output.
+    """
+    import numpy as np
+
+    from imse_keras.config import get_config
+
+    def make(gain="ramp", preset: str = "tiny") -> LinearBackend:
+        num_freqs = get_config(preset).num_freqs
+        if isinstance(gain, str) and gain == "ramp":
+            gain = np.linspace(1.0, 0.5, num_freqs, dtype=np.float32)
+        return LinearBackend(num_freqs, gain)
+
+    return make

@@ -77,16 +77,18 @@ def test_enhance_directory_reports_bad_files_and_keeps_going(tiny_weights, tmp_p
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    "args, code, message",
     [
-        (["enhance", "missing.wav", "-o", "x.wav"], "no such file or directory"),
-        (["evaluate", "--clean", "."], "exactly one of"),
+        # A bad input file is an error of the run (1); a wrong command line is a
+        # usage error (2, click's convention).
+        (["enhance", "missing.wav", "-o", "x.wav"], 1, "no such file or directory"),
+        (["evaluate", "--clean", "."], 2, "exactly one of"),
     ],
 )
-def test_usage_and_input_errors(args, message, tmp_path, monkeypatch):
+def test_usage_and_input_errors(args, code, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run(*args)
-    assert result.exit_code in (1, 2)
+    assert result.exit_code == code, result.output
     assert message in result.output
     assert "Traceback" not in result.output
 

@@ -19,6 +19,7 @@ import scipy.special
 import tensorflow as tf
 
 import imse_keras.layers as L
+from imse_keras.discriminator import ScalarLearnableSigmoid
 from layer_harness import run_layer_test
 
 
@@ -131,15 +132,35 @@ LAYER_CASES = [
     LayerCase(
         L.TransformerBlock, {"dim": 16}, (2, 4, 6, 16), (2, 4, 6, 16), bad_kwargs=({"dim": 12},)
     ),
+    # The discriminator's head: [B, N] with one slope per feature, so only the batch
+    # axis is dynamic.
+    LayerCase(
+        ScalarLearnableSigmoid,
+        {"beta": 1.5},
+        (2, 3),
+        (2, 3),
+        dynamic_axes=(0,),
+        bad_kwargs=({"beta": 0.0}, {"beta": -1.0}),
+    ),
 ]
 
 
 def test_harness_covers_every_public_layer():
-    tested = {case.layer_cls.__name__ for case in LAYER_CASES}
-    missing = sorted(set(L.__all__) - tested)
-    assert not missing, f"layers without a run_layer_test case: {missing}"
+    tested = {case.layer_cls for case in LAYER_CASES}
     for name in L.__all__:
         assert issubclass(getattr(L, name), keras.layers.Layer)
+    # Every layer the package registers for .keras files (imse_keras.layers and
+    # the discriminator's head alike), not only the ones in imse_keras.layers.
+    registered = {
+        obj
+        for key, obj in keras.saving.get_custom_objects().items()
+        if key.startswith("imse_keras>") and isinstance(obj, type)
+        and issubclass(obj, keras.layers.Layer) and not issubclass(obj, keras.Model)
+    }
+    assert {getattr(L, name) for name in L.__all__} <= registered
+    assert ScalarLearnableSigmoid in registered
+    missing = sorted(c.__name__ for c in registered - tested)
+    assert not missing, f"layers without a run_layer_test case: {missing}"
 
 
 @pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.id)
@@ -536,6 +557,16 @@ def test_learnable_sigmoid_matches_numpy(beta):
     np.testing.assert_allclose(_np(layer(x)), expected, rtol=1e-6, atol=1e-6)
     fresh = _built(L.LearnableSigmoid(7, beta), x.shape)
     np.testing.assert_array_equal(fresh.get_weights()[0], np.ones(7, np.float32))  # slope init 1
+
+
+def test_scalar_learnable_sigmoid_matches_numpy():
+    x = _rand((4, 3), seed=2, scale=2.0)
+    layer = _built(ScalarLearnableSigmoid(1.5), x.shape)
+    np.testing.assert_array_equal(layer.get_weights()[0], np.ones(3, np.float32))  # slope init 1
+    slope = np.array([0.5, -1.0, 2.0], np.float32)
+    layer.set_weights([slope])
+    expected = 1.5 / (1.0 + np.exp(-slope[None, :] * x.astype(np.float64)))
+    np.testing.assert_allclose(_np(layer(x)), expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("t_len, factor", [(8, 2), (7, 2), (9, 3), (1, 2)])
