@@ -52,23 +52,34 @@ def main():
               help="Segments of 30,700 samples per network call (bounds memory).")
 @_threads_option
 @_download_option
-@click.option("--backend", type=click.Choice(("keras", "tflite")), default="keras",
-              show_default=True,
-              help="Run the float Keras model, or an exported .tflite (--model) with LiteRT; "
-              "both use the same front end and segmentation.")
+@click.option("--backend", type=click.Choice(("keras", "tflite")), default=None,
+              help="Run the float Keras model, or an exported .tflite (--model) with LiteRT "
+              "(TensorFlow is not imported: less memory, see README); both use the same front "
+              "end and segmentation.  [default: tflite with --model, else keras]")
 @click.option("--model", "tflite_model", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="The .tflite file for --backend tflite (from `imse export`).")
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=120.0,
+              show_default=True,
+              help="Refuse longer files (minutes of audio, each channel counted), stating the "
+              "compute they would take; raise it to enhance them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def enhance(inputs, output, weights, preset, overlap, batch_size, threads, download, backend,
-            tflite_model, quiet):
+            tflite_model, max_minutes, quiet):
     """Enhance WAV/FLAC files or directories of them.
 
-    Any sample rate (resampled to 16 kHz and back) and channel count (each
-    channel enhanced); outputs keep the input's length, rate and format.
+    Any sample rate from 4 kHz (resampled to 16 kHz and back) and channel count
+    (each channel enhanced); outputs keep the input's length, rate and sample
+    format, in the container -o names (.wav or .flac). MP3/Ogg are refused.
+    A file that fails is reported in one line and nothing is written for it;
+    the others are still enhanced; the exit status is 1 if any failed.
     """
     from imse_keras.audio_io import AudioError
     from imse_keras.files import enhance_file, plan_outputs
+    from imse_keras.runtime import exit_on_sigterm
 
+    exit_on_sigterm()  # so a killed batch removes its temp file, as Ctrl-C does
+    if backend is None:
+        backend = "tflite" if tflite_model is not None else "keras"
     if backend == "tflite" and tflite_model is None:
         raise click.UsageError("--backend tflite needs --model PATH.tflite")
     if backend == "keras" and tflite_model is not None:
@@ -91,16 +102,22 @@ def enhance(inputs, output, weights, preset, overlap, batch_size, threads, downl
         pairs_iter = tqdm(pairs, unit="file", desc="enhancing")
     else:
         pairs_iter = pairs
+    report = pairs_iter.write if show else (lambda line: click.echo(line, err=True))
+    if len(pairs) == 1:  # its one error line is the exit message below
+        report = lambda line: None  # noqa: E731
     start, audio_seconds, failures = time.perf_counter(), 0.0, []
     for src, dst in pairs_iter:
         try:
-            audio_seconds += enhance_file(enhancer, src, dst)["seconds"]
+            audio_seconds += enhance_file(enhancer, src, dst, max_minutes=max_minutes)["seconds"]
         except (AudioError, ValueError) as err:
-            failures.append(str(err))
-            click.echo(f"error: {err}", err=True)
+            failures.append(str(err).splitlines()[0] if str(err) else f"{src}: failed")
+            report(f"error: {failures[-1]}")
+        except Exception as err:  # a batch goes on; the file is named, nothing written
+            failures.append(f"{src}: {type(err).__name__}: {str(err)}".splitlines()[0])
+            report(f"error: {failures[-1]}")
     elapsed = time.perf_counter() - start
     done = len(pairs) - len(failures)
-    if not quiet:
+    if not quiet and done:
         rtf = elapsed / audio_seconds if audio_seconds else float("nan")
         target = pairs[0][1] if len(pairs) == 1 else output
         click.echo(
@@ -109,7 +126,10 @@ def enhance(inputs, output, weights, preset, overlap, batch_size, threads, downl
             err=True,
         )
     if failures:
-        raise _fail(f"{len(failures)} file(s) failed; first: {failures[0]}")
+        if len(pairs) == 1:
+            raise _fail(failures[0])
+        raise _fail(f"{len(failures)} file(s) failed, of {len(pairs)} (listed above); "
+                    "nothing was written for them")
 
 
 @main.command()

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import signal
+import sys
+import tempfile
 
-__all__ = ["configure_tensorflow", "graph_options", "DEFAULT_THREADS"]
+__all__ = ["configure_tensorflow", "exit_on_sigterm", "graph_options", "DEFAULT_THREADS"]
 
 #: Intra-op threads used unless ``IMSE_THREADS`` says otherwise. Two matches the
 #: project's reference machine; more cores help little for a 0.43M model.
@@ -45,7 +49,7 @@ def configure_tensorflow(threads: int | None = None) -> None:
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     if _configured:
         return
-    import tensorflow as tf
+    tf = _import_tensorflow_quietly()
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -104,3 +108,77 @@ def _restore_graph_options(tf, before: dict) -> None:
         tf.config.optimizer.set_experimental_options({})  # drops the cached call options
     else:  # a TF without that store: "on" is what an unset option means
         tf.config.optimizer.set_experimental_options({k: True for k in unset})
+
+
+# Lines TF's C++ code writes while it loads, before absl logging is set up, so
+# TF_CPP_MIN_LOG_LEVEL does not reach them (and TF 2.21 writes them twice, once
+# per shared library): the absl notice and INFO/WARNING lines such as
+# "oneDNN custom operations are on".
+_PRE_INIT_NOTICE = re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\)")
+_ABSL_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]")
+
+
+def _import_tensorflow_quietly():
+    """``import tensorflow``, dropping the load-time lines TF_CPP_MIN_LOG_LEVEL asks to hide.
+
+    TF's C++ writes them to file descriptor 2 directly, so the descriptor is
+    pointed at a temp file for the import; what it caught is then written back
+    to stderr, less absl lines below the level (1 hides INFO, 2 also WARNING,
+    3 also ERROR) and absl's pre-init notice (when anything is hidden).
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    try:
+        level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") or 0)
+    except ValueError:
+        level = 0
+    if level < 1:
+        import tensorflow as tf
+
+        return tf
+    hidden = "IWE"[: min(level, 3)]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            import tensorflow as tf
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode(errors="replace").splitlines(keepends=True)
+            kept = [
+                line for line in lines
+                if not _PRE_INIT_NOTICE.match(line)
+                and not ((m := _ABSL_LINE.match(line)) and m.group(1) in hidden)
+            ]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+    return tf
+
+
+class _Terminated(SystemExit):
+    """SIGTERM, raised where the process is, so ``finally`` blocks run."""
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM exit like Ctrl-C does: unwinding, so temp files are removed.
+
+    Python's default for SIGTERM is to die at once, which leaves the temp file
+    of an atomic write behind; with this handler it raises ``SystemExit(143)``
+    (128 + SIGTERM) instead, which every ``except BaseException`` clean-up sees.
+    A second SIGTERM during the clean-up is ignored. Main thread only (a no-op
+    elsewhere, as Python allows signal handlers only there).
+    """
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Terminated(128 + signum)
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        pass

@@ -22,31 +22,57 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from imse_keras.audio_io import AudioError
+from imse_keras.audio_io import AudioError, iter_audio_blocks, output_format, probe_audio
 from imse_keras.dsp.segment import merge_segments, plan_segments
 
-__all__ = ["enhance_file_streaming", "READ_BLOCK"]
+__all__ = ["enhance_file_streaming", "READ_BLOCK", "COMPUTE_PER_AUDIO_SECOND"]
 
 #: Frames read from the file per step.
 READ_BLOCK = 1 << 16
 
+#: Seconds of compute per second of audio and channel for the float model on
+#: the 2-core reference machine (README, backends table: RTF 0.526); used
+#: only to state the cost of a file over ``max_minutes``.
+COMPUTE_PER_AUDIO_SECOND = 0.53
 
-def _model_rate_blocks(path: Path, target_sr: int) -> Iterator[np.ndarray]:
-    """Yield ``[m, channels]`` float32 blocks of the file at ``target_sr``."""
-    with sf.SoundFile(path) as f:
-        sr, channels = int(f.samplerate), f.channels
-        stream = None if sr == target_sr else soxr.ResampleStream(sr, target_sr, channels, "float32")
-        while True:
-            data = f.read(READ_BLOCK, dtype="float32", always_2d=True)
-            last = len(data) < READ_BLOCK
-            if not np.all(np.isfinite(data)):
-                raise AudioError(path, "contains NaN or infinite samples")
-            if stream is not None:
-                data = stream.resample_chunk(data, last=last)
-            if len(data):
-                yield np.ascontiguousarray(data, dtype=np.float32)
-            if last:
-                return
+
+class _Counter:
+    """Frames seen at the file's rate while blocks go by."""
+
+    def __init__(self):
+        self.frames = 0
+
+
+def _model_rate_blocks(path: Path, file_sr: int, channels: int, target_sr: int,
+                       counter: _Counter) -> Iterator[np.ndarray]:
+    """Yield ``[m, channels]`` float32 blocks of the file at ``target_sr``.
+
+    Decoding errors and NaN/inf samples raise :class:`AudioError` (from
+    :func:`iter_audio_blocks`); ``counter.frames`` counts decoded frames.
+    """
+    stream = None if file_sr == target_sr else soxr.ResampleStream(
+        file_sr, target_sr, channels, "float32")
+    blocks = iter_audio_blocks(path, READ_BLOCK)
+    block = next(blocks, None)
+    while block is not None:
+        counter.frames += len(block)
+        following = next(blocks, None)
+        data = block if stream is None else stream.resample_chunk(block, last=following is None)
+        if len(data):
+            yield np.ascontiguousarray(data, dtype=np.float32)
+        block = following
+
+
+def _check_cost(src: Path, seconds: float, channels: int, max_minutes: float | None) -> None:
+    if max_minutes is None or seconds * channels <= max_minutes * 60:
+        return
+    hours = seconds / 3600
+    cost = seconds * channels * COMPUTE_PER_AUDIO_SECOND / 3600
+    raise AudioError(
+        src, f"{hours:.1f} h of audio x {channels} channel(s) is over the limit of "
+        f"{max_minutes:g} channel-minutes; it would take about {cost:.1f} h of compute on 2 cores "
+        f"(float model); raise --max-minutes to {int(seconds * channels / 60) + 1} to enhance it",
+    )
 
 
 class _Writer:
@@ -72,41 +98,51 @@ class _Writer:
             self.written = self.n
 
 
-def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathLike) -> dict:
-    """Enhance ``src`` into ``dst`` (same rate, channels, length, format), atomically.
+def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathLike,
+                           max_minutes: float | None = None) -> dict:
+    """Enhance ``src`` into ``dst`` (same rate, channels, length), atomically.
+
+    The container follows ``dst``'s extension (``.wav`` or ``.flac``, see
+    :func:`imse_keras.audio_io.output_format`); the sample format is the
+    input's where the container can store it. The length is the number of
+    frames decoded, not what the header claims. Nothing is left at ``dst``
+    (nor a temp file beside it) when anything fails, interruptions included.
 
     Args:
         enhancer: an :class:`imse_keras.enhance.Enhancer`.
         src: input WAV/FLAC path.
         dst: output path; written to a temp file beside it, then renamed.
+        max_minutes: refuse files longer than this many minutes of audio
+            counted per channel (a stereo minute counts two), stating the
+            compute it would take; ``None``: no limit.
 
     Returns:
         ``{"input", "output", "seconds", "sample_rate", "channels"}``.
 
     Raises:
-        AudioError: unreadable, empty or non-finite input; unwritable output.
+        AudioError: unreadable, undecodable, empty, too long or non-finite
+            input; an output extension other than .wav/.flac; unwritable output.
     """
     src, dst = Path(src), Path(dst)
-    if not src.exists():
-        raise AudioError(src, "no such file")
-    if src.is_dir():
-        raise AudioError(src, "is a directory, not an audio file")
-    try:
-        info = sf.info(src)
-    except (sf.SoundFileError, RuntimeError) as err:
-        raise AudioError(src, f"not a readable audio file ({err})") from err
-    if info.frames <= 0:
-        raise AudioError(src, "empty (0 samples)")
+    info = probe_audio(src)
+    out_format, out_subtype = output_format(dst, info.subtype, like=info.format)
     cfg = enhancer.config
     seg, model_sr = cfg.segment_size, cfg.sampling_rate
-    n, file_sr, channels = info.frames, int(info.samplerate), info.channels
+    file_sr, channels = info.sample_rate, info.channels
+    if info.frames is not None:  # refuse early when the header already says so
+        _check_cost(src, info.frames / file_sr, channels, max_minutes)
 
-    # Pass 1: length and energy per channel at the model's rate.
+    # Pass 1: length (decoded, at both rates) and energy per channel.
+    counted = _Counter()
     length, energy = 0, np.zeros(channels, np.float64)
-    for block in _model_rate_blocks(src, model_sr):
+    for block in _model_rate_blocks(src, file_sr, channels, model_sr, counted):
         length += len(block)
         b64 = block.astype(np.float64)
         energy += np.einsum("ij,ij->j", b64, b64)
+    n = counted.frames
+    if n == 0:
+        raise AudioError(src, "empty (no decodable samples)")
+    _check_cost(src, n / file_sr, channels, max_minutes)
     length = max(length, 1)  # a file of a few samples at a high rate
     with np.errstate(divide="ignore"):
         norms = np.where(energy > 0, np.sqrt(length / energy), 1.0)
@@ -114,18 +150,20 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
     # Only the last two segments can overlap; they are merged together at the end.
     overlap_from = len(plan) - 2 if len(plan) >= 2 and plan[-1][0] < plan[-2][1] else len(plan)
 
+    tmp = None
     try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-        os.close(fd)
-    except OSError as err:
-        raise AudioError(dst, f"cannot write in {dst.parent} ({err})") from err
-    try:
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+            os.close(fd)
+        except OSError as err:
+            raise AudioError(dst, f"cannot write in {dst.parent} ({err})") from err
+        reread = _Counter()
         with sf.SoundFile(tmp, "w", samplerate=file_sr, channels=channels,
-                          subtype=info.subtype, format=info.format) as out:
+                          subtype=out_subtype, format=out_format) as out:
             writer = _Writer(out, model_sr, file_sr, n,
-                             clip=info.subtype not in ("FLOAT", "DOUBLE"))
-            blocks = _model_rate_blocks(src, model_sr)
+                             clip=out_subtype not in ("FLOAT", "DOUBLE"))
+            blocks = _model_rate_blocks(src, file_sr, channels, model_sr, reread)
             buf, buf_start = np.zeros((0, channels), np.float32), 0
             tail_outputs = []
             pending = []  # (segment index, [channels, seg] normalised input)
@@ -167,10 +205,15 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
                 writer.write((merged / norms[None, :]).astype(np.float32), last=True)
             else:
                 writer.write(np.zeros((0, channels), np.float32), last=True)
+            for _ in blocks:  # decode to the end: the file must not have changed
+                pass
+            if reread.frames != n:
+                raise AudioError(src, f"decoded {n} frames, then {reread.frames}: changed while "
+                                 "being read?")
         os.chmod(tmp, 0o644)
         os.replace(tmp, dst)
     except BaseException as err:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         if isinstance(err, (sf.SoundFileError, OSError)) and not isinstance(err, AudioError):
             raise AudioError(dst, f"could not write audio ({err})") from err

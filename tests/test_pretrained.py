@@ -243,7 +243,7 @@ def test_resolve_local_path_and_existing_file(tmp_path):
     assert resolve_checkpoint(str(mine), allow_download=False) == mine
     with pytest.raises(WeightsNotFoundError, match="not found"):
         resolve_checkpoint(local_path=tmp_path / "absent.pt")
-    with pytest.raises(KeyError, match="valid names"):
+    with pytest.raises(WeightsNotFoundError, match="absent.pt: no such file.*valid names"):
         resolve_checkpoint(str(tmp_path / "absent.pt"))
 
 

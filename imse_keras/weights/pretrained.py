@@ -6,7 +6,9 @@ The two published generator checkpoints (PyTorch zip-pickles, MIT licence,
 
 1. ``local_path``, or ``name_or_path`` when it is an existing file;
 2. ``$IMSE_WEIGHTS``: a checkpoint file (used for every registry name), or a
-   folder holding ``<name>`` (e.g. ``../shared/official``);
+   folder holding ``<name>`` (e.g. ``../shared/official``); an official file
+   found in such a folder is also copied into the cache (SHA-256 checked), so
+   later runs without ``$IMSE_WEIGHTS`` find it offline;
 3. the cache, ``cache_dir() / <name>``, if its SHA-256 matches;
 4. a download into the cache, from GitHub or from the mirror
    ``$IMSE_WEIGHTS_BASE_URL`` (``<base>/<name>``; for machines that cannot
@@ -313,6 +315,34 @@ def _verify_local(path: Path, ckpt: PretrainedCheckpoint) -> None:
         )
 
 
+def _looks_like_path(name: str) -> bool:
+    """A --weights value meant as a file: a folder part, ``~`` or a file suffix."""
+    p = Path(name)
+    return os.sep in name or "/" in name or name.startswith("~") or bool(p.suffix)
+
+
+def _cache_copy(source: Path, ckpt: PretrainedCheckpoint) -> None:
+    """Keep a verified copy of an official checkpoint found outside the cache.
+
+    ``make demo`` finds the weights through ``IMSE_WEIGHTS`` (``../shared``); a
+    later ``imse enhance`` in another shell has no such variable and looks in
+    the cache, so the file is copied there (atomically, only when its SHA-256
+    is the official one). A failure costs only a download later.
+    """
+    from imse_keras.atomic import write_bytes_atomic
+
+    cached = cache_dir() / ckpt.name
+    try:
+        if cached.is_file() and sha256_file(cached) == ckpt.sha256:
+            return
+        data = source.read_bytes()
+        if hashlib.sha256(data).hexdigest() != ckpt.sha256:
+            return  # someone's own file under the official name: not cached
+        write_bytes_atomic(cached, data)
+    except OSError:
+        pass
+
+
 def resolve_checkpoint(
     name_or_path: str | os.PathLike | None = None,
     *,
@@ -363,6 +393,11 @@ def resolve_checkpoint(
         candidate = Path(name).expanduser()
         if candidate.is_file():
             explicit = candidate
+        elif _looks_like_path(name):
+            valid = ", ".join(sorted(PRETRAINED) + sorted(ALIASES))
+            raise WeightsNotFoundError(
+                f"{name}: no such file (nor an official checkpoint; valid names: {valid})"
+            )
         else:
             get_checkpoint(name)  # raises KeyError listing the valid names
     if explicit is not None:
@@ -390,6 +425,7 @@ def resolve_checkpoint(
         if in_dir.is_file():
             if verify:
                 _verify_local(in_dir, ckpt)
+            _cache_copy(in_dir, ckpt)
             return in_dir
 
     # 3. The cache, if intact.
