@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -52,6 +53,19 @@ def test_fixture_check_names_a_changed_input(tmp_path, monkeypatch):
     assert fi.REGENERATE in fi.message(reasons)
     src.unlink()
     assert fi.stale_reasons() == ["imse_keras/dsp/stft.py is gone"]
+
+
+def test_recorded_inputs_are_loaded_repo_modules_less_the_exclusions():
+    fi = _fixture_inputs()
+    modules = {
+        "imse_keras.dsp.stft": SimpleNamespace(__file__=str(ROOT / "imse_keras/dsp/stft.py")),
+        "imse_keras.audio_io": SimpleNamespace(__file__=str(ROOT / "imse_keras/audio_io.py")),
+        "imse_keras.builtin": SimpleNamespace(),  # no __file__
+        "json": json,  # not imse_keras
+    }
+    got = fi.loaded_inputs(modules)
+    assert set(got) == {"android_demo/tools/make_fixtures.py", "imse_keras/dsp/stft.py"}
+    assert got["imse_keras/dsp/stft.py"] == fi.sha256(ROOT / "imse_keras/dsp/stft.py")
 
 
 def test_gradle_wrapper_is_the_published_8_13():
