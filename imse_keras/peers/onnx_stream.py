@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from imse_keras.peers.base import Peer, PeerUnavailable
+from imse_keras.peers.baselines import EXTRA  # onnxruntime and onnx come with the peers extra
 from imse_keras.quality.extras import MissingExtraError, require
 
 __all__ = [
     "FASTENHANCER_SIZES",
     "OnnxStream",
     "StftSettings",
+    "StreamLayout",
     "WINDOWS",
     "count_onnx_macs",
     "detect_stream",
@@ -39,8 +41,6 @@ __all__ = [
 ]
 
 _SR = 16000
-#: The pip extra that installs onnxruntime for these peers.
-EXTRA = "peers"
 #: Window names accepted by :class:`StftSettings`.
 WINDOWS = ("hann", "sqrt_hann")
 
