@@ -95,6 +95,11 @@ def test_imse_is_a_keras_model_of_the_released_size():
     assert keras.saving.get_registered_name(IMSE) == "imse_keras>IMSE"
 
 
+def _out(model, x) -> list[np.ndarray]:
+    """An eager call (no tf.function to trace: fast for a one-off comparison)."""
+    return [keras.ops.convert_to_numpy(t) for t in model(x)]
+
+
 def _tiny_inputs(frames=16, seed=0):
     rng = np.random.default_rng(seed)
     mag = rng.uniform(0.0, 2.0, (1, 256, frames)).astype("float32")
@@ -114,10 +119,10 @@ def test_get_config_is_the_constructor_arguments_and_keras_file_round_trips(tiny
     loaded = keras.saving.load_model(path)
     assert type(loaded) is IMSE and loaded.imse_config == PRESETS["tiny"]
     x = _tiny_inputs()
-    for a, b in zip(tiny_model.predict_on_batch(x), loaded.predict_on_batch(x)):
+    want = _out(tiny_model, x)
+    for a, b in zip(want, _out(loaded, x)):
         np.testing.assert_array_equal(a, b)
-    from_file = IMSE.from_preset(path)
-    np.testing.assert_array_equal(from_file.predict_on_batch(x)[0], tiny_model.predict_on_batch(x)[0])
+    np.testing.assert_array_equal(_out(IMSE.from_preset(path), x)[0], want[0])
 
 
 def test_fixed_frames_constructor_argument():
@@ -142,7 +147,7 @@ def test_from_preset_names_paths_and_errors(tiny_model, tmp_path):
     tiny_model.save_weights(weights)
     loaded = IMSE.from_preset(weights, config="tiny")
     x = _tiny_inputs()
-    np.testing.assert_array_equal(loaded.predict_on_batch(x)[0], tiny_model.predict_on_batch(x)[0])
+    np.testing.assert_array_equal(_out(loaded, x)[0], _out(tiny_model, x)[0])
 
     other = tmp_path / "other.keras"
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]).save(other)
@@ -217,19 +222,18 @@ def _readme_python_block() -> str:
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
-def test_readme_python_section_runs_and_equals_imse_enhance(shared_dir, tmp_path, monkeypatch):
-    """Acceptance: in a fresh interpreter, with nothing configured by hand, the README's
-    code gives a 432,995-parameter keras.Model and the same audio as ``imse enhance``
-    (within 1 LSB of 16-bit), and leaves TensorFlow's global settings as it found them."""
+@pytest.fixture(scope="module")
+def readme_run(shared_dir, tmp_path_factory):
+    """The README block run once in a fresh interpreter, nothing configured by hand, on a
+    vb_dev file of two overlapping segments (33,483 samples: the overlap mode matters)."""
     official = shared_dir / "official"
     if not (official / "g_best_pesq_3.399").is_file():
         pytest.skip(f"{official / 'g_best_pesq_3.399'} not found")
-    monkeypatch.setenv("IMSE_WEIGHTS", str(official))
-    # Two overlapping segments (33,483 samples): the overlap default matters here.
-    (tmp_path / "noisy.wav").write_bytes(
-        (shared_dir / "audio/vb_dev/noisy/p232_170.wav").read_bytes())
+    work = tmp_path_factory.mktemp("readme")
+    (work / "noisy.wav").write_bytes((shared_dir / "audio/vb_dev/noisy/p232_170.wav").read_bytes())
     code = (
-        "import json, numpy as np, tensorflow as tf\n"
+        "import json, os, numpy as np, tensorflow as tf\n"
+        f"os.environ['IMSE_WEIGHTS'] = {str(official)!r}\n"
         "before = (tf.config.optimizer.get_experimental_options(),\n"
         "          tf.config.threading.get_intra_op_parallelism_threads())\n"
         f"exec({_readme_python_block()!r})\n"
@@ -240,15 +244,32 @@ def test_readme_python_section_runs_and_equals_imse_enhance(shared_dir, tmp_path
         "    __import__('keras').Model), 'same_tf': before == after, 'shapes':\n"
         "    [list(t.shape) for t in (mag_c_out, pha_out, com_out)]}))\n"
     )
-    out = _last_json(_python(code, cwd=tmp_path))
+    return work, official, _last_json(_python(code, cwd=work))
+
+
+def test_readme_python_section_runs_as_written(readme_run):
+    """A 432,995-parameter keras.Model, in-memory and streamed results alike (the
+    streamed one is the CLI's file path), TensorFlow's global settings untouched."""
+    work, _, out = readme_run
     assert out["is_model"] and out["params"] == 432_995
     assert out["same_tf"], "the library changed TensorFlow's global settings"
     assert out["shapes"] == [[1, 256, 100], [1, 256, 100], [1, 256, 100, 2]]
+    clean = np.load(work / "clean.npy")
+    streamed, _ = sf.read(work / "clean.wav", dtype="int16")
+    assert clean.shape == streamed.shape
+    assert np.max(np.abs(np.clip(clean, -1, 1) - streamed / 32768)) <= LSB
 
-    _cli_enhance(tmp_path / "noisy.wav", "-o", tmp_path / "cli.wav", "--no-download")
-    cli, _ = sf.read(tmp_path / "cli.wav", dtype="int16")
-    clean = np.load(tmp_path / "clean.npy")
+
+@pytest.mark.slow
+def test_readme_enhancer_equals_imse_enhance_with_official_weights(readme_run, monkeypatch):
+    """Acceptance: ``Enhancer.from_preset("imse").enhance(x, sr)`` equals ``imse enhance``
+    on the same file within 1 LSB of 16-bit (the tiny-model version runs by default)."""
+    work, official, _ = readme_run
+    monkeypatch.setenv("IMSE_WEIGHTS", str(official))
+    _cli_enhance(work / "noisy.wav", "-o", work / "cli.wav", "--no-download")
+    cli, _ = sf.read(work / "cli.wav", dtype="int16")
+    clean = np.load(work / "clean.npy")
     assert clean.shape == cli.shape
     assert np.max(np.abs(np.clip(clean, -1, 1) - cli / 32768)) <= LSB
-    streamed, _ = sf.read(tmp_path / "clean.wav", dtype="int16")
+    streamed, _ = sf.read(work / "clean.wav", dtype="int16")
     assert np.max(np.abs(streamed.astype(int) - cli.astype(int))) <= 1
