@@ -27,6 +27,7 @@ __all__ = [
     "AudioData",
     "AudioError",
     "AudioInfo",
+    "MAX_CHANNELS",
     "MAX_SAMPLE_RATE",
     "MIN_SAMPLE_RATE",
     "READ_BLOCK",
@@ -53,6 +54,10 @@ INPUT_FORMATS = ("WAV", "WAVEX", "RF64", "FLAC")
 #: 8 KB file into 40 minutes of model time); above 768 kHz no recorder exists.
 MIN_SAMPLE_RATE = 4000
 MAX_SAMPLE_RATE = 768_000
+
+#: More channels than this are refused (a damaged header, or not a recording
+#: to enhance channel by channel: each channel costs a full model pass).
+MAX_CHANNELS = 64
 
 #: Frames decoded per step by :func:`iter_audio_blocks`.
 READ_BLOCK = 1 << 16
@@ -130,7 +135,7 @@ class AudioInfo:
 
     Attributes:
         sample_rate: Hz, within [MIN_SAMPLE_RATE, MAX_SAMPLE_RATE].
-        channels: >= 1.
+        channels: 1 to MAX_CHANNELS.
         subtype: soundfile subtype, e.g. ``"PCM_16"``.
         format: one of :data:`INPUT_FORMATS`.
         frames: the length the header claims, or ``None`` when it does not say
@@ -201,8 +206,9 @@ def _open(path) -> sf.SoundFile:
                 path, f"sample rate {sr} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz "
                 "(a damaged header?)",
             )
-        if ch < 1:
-            raise AudioError(path, f"{ch} channels in the header")
+        if not 1 <= ch <= MAX_CHANNELS:
+            raise AudioError(path, f"{ch} channels; 1 to {MAX_CHANNELS} are enhanced "
+                             "(a damaged header?)")
     except BaseException:
         f.close()
         raise
@@ -220,8 +226,8 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
 
     Raises:
         AudioError: missing, a directory, not WAV/FLAC (MP3 and Ogg are named
-            as such), unreadable, or a sample rate outside
-            [MIN_SAMPLE_RATE, MAX_SAMPLE_RATE].
+            as such), unreadable, a sample rate outside
+            [MIN_SAMPLE_RATE, MAX_SAMPLE_RATE] or more than MAX_CHANNELS channels.
     """
     with _open(path) as f:
         frames = int(f.frames)

@@ -78,8 +78,9 @@ def _check_cost(src: Path, seconds: float, channels: int, max_minutes: float | N
 class _Writer:
     """Resample back to the file's rate and write exactly ``n`` frames."""
 
-    def __init__(self, f: sf.SoundFile, model_sr: int, file_sr: int, n: int, clip: bool):
-        self.f, self.n, self.written, self.clip = f, n, 0, clip
+    def __init__(self, f: sf.SoundFile, model_sr: int, file_sr: int, n: int, clip: bool,
+                 src: Path):
+        self.f, self.n, self.written, self.clip, self.src = f, n, 0, clip, src
         self.stream = (
             None if model_sr == file_sr else soxr.ResampleStream(model_sr, file_sr, f.channels, "float32")
         )
@@ -88,6 +89,9 @@ class _Writer:
         if self.stream is not None:
             block = self.stream.resample_chunk(block, last=last)
         block = block[: self.n - self.written]
+        if not np.all(np.isfinite(block)):  # e.g. float input near float32's limit
+            raise AudioError(self.src, "enhancing it gave NaN/inf samples (input level out of "
+                             "float32 range?); nothing written")
         if self.clip:
             block = np.clip(block, -1.0, 1.0)
         if len(block):
@@ -159,10 +163,15 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
         except OSError as err:
             raise AudioError(dst, f"cannot write in {dst.parent} ({err})") from err
         reread = _Counter()
-        with sf.SoundFile(tmp, "w", samplerate=file_sr, channels=channels,
-                          subtype=out_subtype, format=out_format) as out:
+        try:
+            out = sf.SoundFile(tmp, "w", samplerate=file_sr, channels=channels,
+                               subtype=out_subtype, format=out_format)
+        except (sf.SoundFileError, RuntimeError, ValueError) as err:
+            raise AudioError(dst, f"{out_format} cannot hold {channels} channel(s) of "
+                             f"{out_subtype} at {file_sr} Hz ({err}); try .wav") from err
+        with out:
             writer = _Writer(out, model_sr, file_sr, n,
-                             clip=out_subtype not in ("FLOAT", "DOUBLE"))
+                             clip=out_subtype not in ("FLOAT", "DOUBLE"), src=src)
             blocks = _model_rate_blocks(src, file_sr, channels, model_sr, reread)
             buf, buf_start = np.zeros((0, channels), np.float32), 0
             tail_outputs = []
