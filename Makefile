@@ -24,8 +24,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The demo caches the checkpoint it used (SHA-256 checked); the last line checks,
+# offline and without IMSE_WEIGHTS, that the README's commands will find it.
 demo: $(STAMP)
 	$(BIN)/imse demo --out demo_out
+	env -u IMSE_WEIGHTS $(BIN)/python -c "from imse_keras.weights.pretrained import \
+	resolve_checkpoint as r; print('weights for imse enhance (offline):', r(allow_download=False))"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -451,3 +451,33 @@ def test_demo_real_time_factor_excludes_warm_up(monkeypatch, tmp_path):
     # Tracing inside the timed run would add 2 s to 5 s of audio (RTF >= 0.4).
     assert result["real_time_factor"] < 0.2, result
     assert read_audio(result["enhanced"]).num_samples == 16000 * 5
+
+
+# --- found by the fuzzer ---------------------------------------------------------
+
+
+def test_too_many_channels_refused(enhancer, tmp_path):
+    src = tmp_path / "wide.wav"
+    sf.write(src, np.zeros((100, 65), np.float32), 16000)
+    with pytest.raises(AudioError, match="wide.wav: 65 channels; 1 to 64"):
+        enhance_file(enhancer, src, tmp_path / "out.wav")
+    assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_non_finite_result_is_refused_not_written(enhancer, tmp_path):
+    src = tmp_path / "loud.wav"
+    peak = np.finfo(np.float32).max  # legal float32 samples; the output overflows to inf
+    x = (np.sign(np.sin(np.arange(8000) / 5)) * peak).astype(np.float32)
+    sf.write(src, x, 16000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="loud.wav: enhancing it gave NaN/inf"):
+        enhance_file(enhancer, src, tmp_path / "out.wav")
+    assert _leftovers(tmp_path) == ["loud.wav"]
+
+
+def test_flac_output_that_flac_cannot_hold_says_so(enhancer, tmp_path):
+    src = tmp_path / "many.wav"
+    sf.write(src, _speechy(4000, channels=10), 16000)
+    with pytest.raises(AudioError, match=r"out.flac: FLAC cannot hold 10 channel\(s\).*try .wav"):
+        enhance_file(enhancer, src, tmp_path / "out.flac")
+    assert _leftovers(tmp_path) == ["many.wav"]
