@@ -12,7 +12,7 @@ export IMSE_WEIGHTS ?= $(abspath ../shared/official)
 endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup demo test test-android android-model test-slow clean
+.PHONY: all setup demo test test-all test-android android-model test-slow clean
 
 all: test
 
@@ -31,8 +31,15 @@ demo: $(STAMP)
 	env -u IMSE_WEIGHTS $(BIN)/python -c "from imse_keras.weights.pretrained import \
 	resolve_checkpoint as r; print('weights for imse enhance (offline):', r(allow_download=False))"
 
+# Fast tier (CI): every module with small cases; pytest's `-m 'not slow'` is in pyproject.toml.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	bash android_demo/run_jvm_tests.sh
+
+# Everything: the fast tier plus the tests marked slow (full vb_dev evaluation,
+# long training, official-size export, ...).
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or not slow"
 	bash android_demo/run_jvm_tests.sh
 
 # The Android demo: fixture freshness, the plain-Java core's JUnit tests (Debian's junit4) and
@@ -45,6 +52,7 @@ test-android:
 android-model: $(STAMP)
 	$(BIN)/imse export --mode int8 --mode float32 --calib synth --out-dir tflite
 
+# Only the slow tier.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 

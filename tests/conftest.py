@@ -17,6 +17,34 @@ configure_tensorflow()
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# --- CPU time per test (IMSE_TEST_CPU=path): wall time lies on a shared machine ----
+
+_cpu_times: dict[str, float] = {}
+
+
+def _cpu_now() -> float:
+    import resource
+    import time
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = _cpu_now()
+    yield
+    _cpu_times[item.nodeid] = _cpu_now() - start
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write ``seconds<TAB>test id`` (setup + call + teardown, this process and its
+    children) to ``$IMSE_TEST_CPU``, slowest first, when it is set."""
+    out = os.environ.get("IMSE_TEST_CPU")
+    if out and _cpu_times:
+        rows = sorted(_cpu_times.items(), key=lambda kv: -kv[1])
+        Path(out).write_text("".join(f"{t:.2f}\t{k}\n" for k, t in rows))
+
 
 def _find_shared() -> Path | None:
     env = os.environ.get("IMSE_SHARED_DIR")
@@ -63,9 +91,9 @@ def official_checkpoint(shared_dir) -> Path:
 @pytest.fixture(scope="session")
 def official_model(official_checkpoint):
     """The Keras IMSE model with the official 3.399 weights (loaded once)."""
-    from imse_keras.weights.load import load_model
+    from imse_keras.weights.load import load_pretrained
 
-    return load_model(official_checkpoint, use_cache=False)
+    return load_pretrained(official_checkpoint, use_cache=False)
 
 
 @pytest.fixture(scope="session")

@@ -11,22 +11,30 @@ from imse_keras.weights.pretrained import WeightsNotFoundError
 from imse_keras.weights.torch_checkpoint import CheckpointError
 
 
-def _out(model, t=8):
-    x = np.random.default_rng(0).random((1, 256, t)).astype("float32")
-    return model.predict([x, x], verbose=0)[0]
+def _assert_same_weights(a, b):
+    """Every variable, by path, bit-identical (what a cache hit must give)."""
+    wa = {v.path: v.numpy() for v in a.weights}
+    wb = {v.path: v.numpy() for v in b.weights}
+    assert wa.keys() == wb.keys()
+    for key in wa:
+        np.testing.assert_array_equal(wa[key], wb[key], err_msg=key)
 
 
-def test_conversion_is_cached_by_checksum(official_checkpoint, tmp_path, monkeypatch):
+def test_conversion_is_cached_by_checksum(official_checkpoint, official_model, tmp_path, monkeypatch):
     monkeypatch.setenv("IMSE_CACHE_DIR", str(tmp_path))
     first = load_pretrained(official_checkpoint)
     cached = list((tmp_path / "converted").glob("*.weights.h5"))
     assert len(cached) == 1 and cached[0].name.startswith("c8e21c89fba61c2a")
+    _assert_same_weights(first, official_model)  # converted without the cache
+    stamp = cached[0].stat().st_mtime_ns
     second = load_pretrained(official_checkpoint)
-    np.testing.assert_array_equal(_out(first), _out(second))
+    assert cached[0].stat().st_mtime_ns == stamp  # read, not rewritten
+    _assert_same_weights(first, second)
     # A damaged cache entry is rebuilt from the checkpoint, not trusted.
     cached[0].write_bytes(b"garbage")
     third = load_pretrained(official_checkpoint)
-    np.testing.assert_array_equal(_out(first), _out(third))
+    _assert_same_weights(first, third)
+    assert cached[0].read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"  # rewritten as HDF5
 
 
 def test_imse_weights_env_folder(shared_dir, tmp_path, monkeypatch):
@@ -43,7 +51,7 @@ def test_keras_weights_file(tmp_path):
     path = tmp_path / "tiny.weights.h5"
     model.save_weights(path)
     loaded = load_pretrained(path, preset="tiny")
-    np.testing.assert_array_equal(_out(model), _out(loaded))
+    _assert_same_weights(model, loaded)
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):

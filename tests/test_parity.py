@@ -99,6 +99,7 @@ def test_phase_and_complex_output(parity):
     assert np.linalg.norm(com - ref) / np.linalg.norm(ref) < 2e-5
 
 
+@pytest.mark.slow  # a float64 official-size model: ~10 s CPU; characterises the fixture
 def test_phase_reference_is_float32_limited(shared_dir):
     """The PyTorch float32 phase is itself > 1e-4 from a float64 evaluation."""
     z = np.load(shared_dir / "parity" / "imse_pretrained_3399.npz")

@@ -52,6 +52,40 @@ def _one_pair(demo_data, data):
     return data
 
 
+@pytest.fixture(scope="module")
+def batch(demo_data):
+    """One training batch of two tiny-preset examples."""
+    from imse_keras.data import make_dataset, pair_source, prepare_pairs
+
+    keras.utils.set_random_seed(0)
+    pairs, _ = prepare_pairs(demo_data / "clean_trainset_28spk_wav", demo_data / "noisy_trainset_28spk_wav",
+                             demo_data / "cache")
+    return next(iter(make_dataset(pair_source(pairs), "tiny", 2, SEGMENT)))
+
+
+def test_generator_steps_lower_the_loss_on_their_batch(batch):
+    """Four eager steps on one batch: its loss falls at every step (measured 2.37 -> 2.13)."""
+    from imse_keras.model import build_model
+    from imse_keras.training import IMSETrainer, make_optimizer
+
+    keras.utils.set_random_seed(0)
+    model = IMSETrainer(build_model("tiny"), None, "tiny")
+    model.compile(make_optimizer(1e-2, 10))
+
+    def loss():
+        for m in model.metrics:
+            m.reset_state()
+        return float(model.test_step(batch)["loss"])
+
+    losses = [loss()]
+    for _ in range(4):
+        model.train_step(batch)
+        losses.append(loss())
+    assert all(b < a for a, b in zip(losses, losses[1:])), losses
+    assert losses[-1] < 0.95 * losses[0], losses
+
+
+@pytest.mark.slow
 def test_tiny_loss_drops(demo_data, tmp_path):
     from imse_keras.training import train
 
@@ -84,17 +118,12 @@ def test_run_folder_contents(demo_data, tmp_path):
     load_model(run / "best.weights.h5", preset="tiny")
 
 
-def test_discriminator_step_changes_both_models(demo_data):
-    from imse_keras.data import pair_source, prepare_pairs
-    from imse_keras.data import make_dataset
+def test_discriminator_step_changes_both_models(batch):
     from imse_keras.discriminator import build_discriminator
     from imse_keras.model import build_model
     from imse_keras.training import IMSETrainer, make_optimizer
 
     keras.utils.set_random_seed(0)
-    pairs, _ = prepare_pairs(demo_data / "clean_trainset_28spk_wav", demo_data / "noisy_trainset_28spk_wav",
-                             demo_data / "cache")
-    batch = next(iter(make_dataset(pair_source(pairs), "tiny", 2, SEGMENT)))
     gen, disc = build_model("tiny"), build_discriminator(256)
     model = IMSETrainer(gen, disc, "tiny")
     model.compile(make_optimizer(5e-4, 10), d_optimizer=make_optimizer(5e-4, 10))
@@ -150,6 +179,7 @@ def test_killed_run_resumes_from_its_last_epoch(demo_data, tmp_path):
     assert meta["versions"]["keras"] == keras.__version__
 
 
+@pytest.mark.slow  # a fresh TF process: ~22 s CPU
 def test_mirrored_strategy_on_two_logical_cpus(demo_data, tmp_path):
     # Logical devices must be configured before TF initialises: a fresh process.
     script = textwrap.dedent(f"""
