@@ -33,6 +33,14 @@ RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 VB = "../shared/audio/vb_dev"
 IMSE = ".venv/bin/imse"
+PEERS = "../shared/peers"
+#: Streaming ONNX peers in the compare table: (name, file in ../shared/peers).
+ONNX_PEERS = (
+    ("FastEnhancer-T", "fastenhancer_t.spec.onnx"),
+    ("FastEnhancer-S", "fastenhancer_s.spec.onnx"),
+    ("FastEnhancer-M", "fastenhancer_m.spec.onnx"),
+    ("GTCRN", "gtcrn_vb_stream.onnx"),
+)
 
 #: (result file, command that writes it), run from the repository root in order.
 COMMANDS: list[tuple[str, str]] = [
@@ -58,7 +66,8 @@ COMMANDS: list[tuple[str, str]] = [
      "--model tflite/imse_int8_f16w.tflite -q --json bench/results/validate_int8_f16w.json "
      "--markdown bench/results/validate_int8_f16w.md"),
     ("compare_vbdev.md", f"{IMSE} compare --clean {VB}/clean --noisy {VB}/noisy "
-     "--tflite tflite/imse_int8.tflite -q --json bench/results/compare_vbdev.json "
+     + "".join(f"--peer {name}={PEERS}/{file} " for name, file in ONNX_PEERS)
+     + "--tflite tflite/imse_int8.tflite -q --json bench/results/compare_vbdev.json "
      "--markdown bench/results/compare_vbdev.md"),
     ("backends.md", ".venv/bin/python bench/bench_backends.py --runs 2 "
      "--out bench/results/backends"),
@@ -110,6 +119,56 @@ def _file_block(name: str, results: Path = RESULTS) -> str:
     return path.read_text().strip() + f"\n\n```bash\n{_command_of(name)}\n```"
 
 
+def compare_verdict(results: Path = RESULTS) -> str:
+    """Where IMSE wins and loses against the streaming peers, from compare_vbdev.json
+    (``""`` when the file lacks them)."""
+    path = results / "compare_vbdev.json"
+    if not path.is_file():
+        return ""
+    systems = {s["name"]: s for s in json.loads(path.read_text())["systems"]}
+    imse = systems.get("imse-keras")
+    streams = [systems[n] for n, _ in ONNX_PEERS if n in systems]
+    if imse is None or not streams or imse.get("macs_per_second") is None or \
+            any(s.get("macs_per_second") is None for s in streams):
+        return ""
+    best = max(streams, key=lambda s: s["mean"]["pesq"])
+    cheap = min(streams, key=lambda s: s["macs_per_second"])
+    m, b = imse["mean"], best["mean"]
+    dns = "dnsmos_ovrl" in m and "dnsmos_ovrl" in b
+    scores = (f"PESQ-WB {m['pesq']:.3f}, STOI {m['stoi']:.3f}"
+              + (f", DNSMOS OVRL {m['dnsmos_ovrl']:.3f}" if dns else ""))
+    best_scores = (f"{b['pesq']:.3f}, {b['stoi']:.3f}" + (f", {b['dnsmos_ovrl']:.3f}" if dns else ""))
+    g = imse["macs_per_second"] / 1e9
+    lead = m["pesq"] - b["pesq"]
+    quality = "**Where IMSE wins: quality.**" if lead > 0 else \
+        "**IMSE does not win on quality here.**"
+    return (
+        f"{quality} IMSE (Keras float32) scores {scores}; the best streaming model here by "
+        f"PESQ, {best['name']}, {best_scores}: {lead:+.3f} PESQ for IMSE. "
+        f"**Where it loses: compute and latency.** IMSE costs {g:.2f} GMAC per second of audio, "
+        f"{imse['macs_per_second'] / best['macs_per_second']:.0f}x {best['name']} "
+        f"({best['macs_per_second'] / 1e9:.2f}) and "
+        f"{imse['macs_per_second'] / cheap['macs_per_second']:.0f}x {cheap['name']} "
+        f"({cheap['macs_per_second'] / 1e9:.3f}); here it used {imse['cpu_rtf']:.2f} CPU seconds "
+        f"per second of audio against {best['cpu_rtf']:.3f} for {best['name']} "
+        f"({imse['cpu_rtf'] / best['cpu_rtf']:.0f}x). It is non-causal and works on whole "
+        f"{imse['latency_ms'] / 1000:.2f} s segments, so its output lags its input by at least "
+        f"that; the streaming models emit one hop at a time, {best['latency_ms']:.0f} ms of "
+        "algorithmic latency (their STFT window). For a live call or a hearing aid pick a "
+        "streaming model; for files, IMSE."
+    )
+
+
+def render_compare(results: Path = RESULTS) -> str:
+    """The compare table (its own Markdown file), the verdict, the command."""
+    block = _file_block("compare_vbdev.md", results)
+    verdict = compare_verdict(results)
+    if not verdict:
+        return block
+    table, _, command = block.partition("\n\n```bash\n")
+    return f"{table}\n\n{verdict}\n\n```bash\n{command}"
+
+
 def render_validation(results: Path = RESULTS) -> str:
     """The mean row of ``imse validate`` (per-file table: bench/results/validate_int8.md)."""
     path = results / "validate_int8.json"
@@ -137,7 +196,7 @@ def sections(results: Path = RESULTS) -> dict[str, str]:
     return {
         "vbdev": render_eval(results),
         "validate-int8": render_validation(results),
-        "compare": _file_block("compare_vbdev.md", results),
+        "compare": render_compare(results),
         "backends": _file_block("backends.md", results),
         "segment-speed": _file_block("segment_speed.md", results),
     }
