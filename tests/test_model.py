@@ -179,11 +179,22 @@ def test_batch_items_are_independent():
     model = _tiny_perturbed()
     mag, pha = _inputs(2, 12, seed=5)
     mag[1] *= 0.1  # very different statistics in the other item
-    batched = _run(model, mag, pha)
+    b_mag, b_pha, b_com = _run(model, mag, pha)
     for i in range(2):
-        single = _run(model, mag[i : i + 1], pha[i : i + 1])
-        for b, s in zip(batched, single):
-            np.testing.assert_allclose(b[i : i + 1], s, rtol=1e-5, atol=1e-5)
+        s_mag, s_pha, s_com = _run(model, mag[i : i + 1], pha[i : i + 1])
+        # Batch composition changes float32 rounding only, and this random-weight
+        # model's phase path amplifies that ~100x where a bin's magnitude is near
+        # zero (a single phase moved 8.8e-5 on one of ten seeds). So compare in
+        # well-conditioned terms; over seeds 5-14 they stay below 5.2e-7 (mask),
+        # 4.0e-7 (magnitude-weighted phase) and 1.4e-6 (complex), while a 1 %
+        # change of the item's own level moves them by 2.7e-3, 2.0e-3, 4.0e-3
+        # (measured): a leak of the 10x louder item's statistics cannot hide.
+        peak = np.abs(s_mag).max()
+        assert np.abs(b_mag[i : i + 1] - s_mag).max() <= 1e-5 * peak
+        d = np.abs(b_pha[i : i + 1] - s_pha)
+        d = np.minimum(d, 2 * np.pi - d)
+        assert (s_mag * d).sum() / s_mag.sum() < 1e-5
+        assert np.linalg.norm(b_com[i : i + 1] - s_com) < 1e-5 * np.linalg.norm(s_com)
 
 
 # --- Serialisation -------------------------------------------------------------------
