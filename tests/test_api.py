@@ -24,7 +24,6 @@ from imse_keras.config import DEFAULT_OVERLAP, PRESET_WEIGHTS, get_config
 from imse_keras.synth.harmonic import harmonic_pair
 
 ROOT = Path(__file__).resolve().parent.parent
-LSB = 1.0 / 32768  # one step of 16-bit PCM at full scale 1.0
 
 
 def _python(code: str, cwd=None, timeout=600) -> subprocess.CompletedProcess:
@@ -37,6 +36,13 @@ def _python(code: str, cwd=None, timeout=600) -> subprocess.CompletedProcess:
 def _last_json(proc: subprocess.CompletedProcess) -> dict:
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _pcm16(x: np.ndarray, path: Path) -> np.ndarray:
+    """``x`` as ``imse enhance`` stores it in a PCM16 file (clipped, libsndfile's
+    quantisation), read back as int16: two 16-bit outputs then compare step for step."""
+    sf.write(path, np.clip(x, -1.0, 1.0), 16000, subtype="PCM_16")
+    return sf.read(path, dtype="int16")[0].astype(int)
 
 
 def _cli_enhance(*args) -> None:
@@ -201,8 +207,8 @@ def test_enhancer_equals_the_cli_on_the_same_file(tiny_model, tiny_enhancer, tmp
 
     enhancer = Enhancer.from_preset(weights, config="tiny")
     pcm, sr = sf.read(src, dtype="int16")
-    ours = np.clip(enhancer.enhance(pcm, sr), -1.0, 1.0)
-    assert np.max(np.abs(ours - cli / 32768)) <= LSB
+    ours = enhancer.enhance(pcm, sr)
+    assert np.max(np.abs(_pcm16(ours, tmp_path / "ours.wav") - cli)) <= 1
 
     enhancer.enhance_file(src, tmp_path / "lib.wav")
     lib, _ = sf.read(tmp_path / "lib.wav", dtype="int16")
@@ -210,7 +216,7 @@ def test_enhancer_equals_the_cli_on_the_same_file(tiny_model, tiny_enhancer, tmp
 
     # The check can fail: the other overlap mode is more than 1 LSB away.
     official = Enhancer.from_model(tiny_model, overlap="official").enhance(pcm, sr)
-    assert np.max(np.abs(np.clip(official, -1, 1) - cli / 32768)) > 10 * LSB
+    assert np.max(np.abs(_pcm16(official, tmp_path / "official.wav") - cli)) > 10
 
 
 # --- The README's "From Python" section, as written, in a fresh interpreter -------------------
@@ -257,7 +263,7 @@ def test_readme_python_section_runs_as_written(readme_run):
     clean = np.load(work / "clean.npy")
     streamed, _ = sf.read(work / "clean.wav", dtype="int16")
     assert clean.shape == streamed.shape
-    assert np.max(np.abs(np.clip(clean, -1, 1) - streamed / 32768)) <= LSB
+    assert np.max(np.abs(_pcm16(clean, work / "clean_pcm16.wav") - streamed)) <= 1
 
 
 @pytest.mark.slow
@@ -270,6 +276,6 @@ def test_readme_enhancer_equals_imse_enhance_with_official_weights(readme_run, m
     cli, _ = sf.read(work / "cli.wav", dtype="int16")
     clean = np.load(work / "clean.npy")
     assert clean.shape == cli.shape
-    assert np.max(np.abs(np.clip(clean, -1, 1) - cli / 32768)) <= LSB
+    assert np.max(np.abs(_pcm16(clean, work / "clean_pcm16.wav") - cli)) <= 1
     streamed, _ = sf.read(work / "clean.wav", dtype="int16")
     assert np.max(np.abs(streamed.astype(int) - cli.astype(int))) <= 1
