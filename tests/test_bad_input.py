@@ -481,3 +481,50 @@ def test_flac_output_that_flac_cannot_hold_says_so(enhancer, tmp_path):
     with pytest.raises(AudioError, match=r"out.flac: FLAC cannot hold 10 channel\(s\).*try .wav"):
         enhance_file(enhancer, src, tmp_path / "out.flac")
     assert _leftovers(tmp_path) == ["many.wav"]
+
+
+# --- 11. the LiteRT path imports no TensorFlow ------------------------------------
+
+
+def test_tflite_path_imports_no_tensorflow(tmp_path):
+    src = tmp_path / "a.wav"
+    sf.write(src, _speechy(4000), 16000)
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from click.testing import CliRunner
+        import ai_edge_litert.interpreter  # what LiteRTModel runs on
+        from imse_keras.cli import main
+        result = CliRunner().invoke(main, ["enhance", {str(src)!r}, "-o", {str(tmp_path / 'b.wav')!r},
+                                           "--model", {str(tmp_path / 'absent.tflite')!r}])
+        print(result.exit_code, "tensorflow" in sys.modules, "keras" in sys.modules)
+        print(result.output)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    first, *rest = proc.stdout.splitlines()
+    assert first == "1 False False", proc.stdout + proc.stderr
+    assert "absent.tflite" in "\n".join(rest)  # --model alone chose the LiteRT backend
+
+
+def test_write_error_mid_file_keeps_the_old_output_and_no_temp(enhancer, tmp_path, monkeypatch):
+    src = tmp_path / "a.wav"
+    sf.write(src, _speechy(16000 * 5), 16000)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.wav").write_bytes(b"previous result")
+    calls = []
+
+    def full_disk(self, data):
+        calls.append(len(data))
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return original(self, data)
+
+    original = sf.SoundFile.write
+    monkeypatch.setattr(sf.SoundFile, "write", full_disk)
+    with pytest.raises(AudioError, match=r"out/a.wav: could not write audio .*No space left"):
+        enhance_file(enhancer, src, out / "a.wav")
+    assert len(calls) > 1  # it failed part-way, not before writing
+    assert _leftovers(out) == ["a.wav"] and (out / "a.wav").read_bytes() == b"previous result"
