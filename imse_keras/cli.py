@@ -37,12 +37,13 @@ def main():
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+# str, not Path: pathlib would fold the '//' of an s3:// URI (--ray).
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--output",
     "-o",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     help="Output file (one input file, audio extension) or directory (created if missing).",
 )
 @_weights_option
@@ -62,9 +63,15 @@ def main():
               show_default=True,
               help="Refuse longer files (minutes of audio, each channel counted), stating the "
               "compute they would take; raise it to enhance them.")
+@click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
+              help="Enhance on Ray Data, one model per actor: 'local' starts a private instance, "
+              "'auto' or ray://HOST:10001 joins a cluster (needs the 'ray' extra). Inputs and -o "
+              "may then be pyarrow URIs (s3://...); existing outputs count as done and are skipped.")
+@click.option("--ray-workers", type=click.IntRange(1), default=None,
+              help="Ray actors (each one model with --threads threads)  [default: CPUs / threads]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def enhance(inputs, output, weights, preset, overlap, batch_size, threads, download, backend,
-            tflite_model, max_minutes, quiet):
+            tflite_model, max_minutes, ray_address, ray_workers, quiet):
     """Enhance WAV/FLAC files or directories of them.
 
     Any sample rate from 4 kHz (resampled to 16 kHz and back) and channel count
@@ -84,6 +91,12 @@ def enhance(inputs, output, weights, preset, overlap, batch_size, threads, downl
         raise click.UsageError("--backend tflite needs --model PATH.tflite")
     if backend == "keras" and tflite_model is not None:
         raise click.UsageError("--model is for --backend tflite; use --weights for Keras")
+    if ray_address is not None:
+        from imse_keras.ray_enhance import EnhancerSpec, run_enhance_command
+
+        spec = EnhancerSpec(backend, weights, preset, overlap, batch_size, threads, download,
+                            str(tflite_model) if tflite_model else None, max_minutes)
+        return run_enhance_command(inputs, output, ray_address, ray_workers, spec, quiet)
     try:
         pairs = plan_outputs(list(inputs), output)
     except (AudioError, ValueError) as err:
