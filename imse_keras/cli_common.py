@@ -100,4 +100,17 @@ def tflite_enhancer_or_exit(path, preset: str, threads: int | None, overlap: str
             f"{path} takes [1, {runner.num_frames}, {runner.num_freqs}] inputs; preset "
             f"{preset!r} feeds [1, {cfg.segment_frames}, {cfg.num_freqs}]"
         )
-    return Enhancer(tflite_backend(runner), cfg, batch_size=1, overlap=overlap)
+    import numpy as np
+
+    from imse_keras.runtime import filter_native_logs
+
+    enhancer = Enhancer(tflite_backend(runner), cfg, batch_size=1, overlap=overlap)
+    # One untimed call: LiteRT sets up XNNPACK then and logs an INFO line about
+    # it, hidden as TF's are (the CLI's default TF_CPP_MIN_LOG_LEVEL is 2).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        with filter_native_logs():
+            enhancer.enhance_segments(np.zeros((1, cfg.segment_size), np.float32))
+    except (RuntimeError, ValueError) as err:
+        raise fail(f"cannot run {path}: {err}") from err
+    return enhancer

@@ -19,7 +19,10 @@ import signal
 import sys
 import tempfile
 
-__all__ = ["configure_tensorflow", "exit_on_sigterm", "graph_options", "DEFAULT_THREADS"]
+__all__ = [
+    "configure_tensorflow", "exit_on_sigterm", "filter_native_logs", "graph_options",
+    "DEFAULT_THREADS",
+]
 
 #: Intra-op threads used unless ``IMSE_THREADS`` says otherwise. Two matches the
 #: project's reference machine; more cores help little for a 0.43M model.
@@ -119,45 +122,60 @@ _ABSL_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]")
 
 
 def _import_tensorflow_quietly():
-    """``import tensorflow``, dropping the load-time lines TF_CPP_MIN_LOG_LEVEL asks to hide.
-
-    TF's C++ writes them to file descriptor 2 directly, so the descriptor is
-    pointed at a temp file for the import; what it caught is then written back
-    to stderr, less absl lines below the level (1 hides INFO, 2 also WARNING,
-    3 also ERROR) and absl's pre-init notice (when anything is hidden).
-    """
+    """``import tensorflow`` under :func:`filter_native_logs` (TF's load-time lines)."""
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
+    with filter_native_logs():
+        import tensorflow as tf
+    return tf
+
+
+# TFLite's own logger ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.").
+_TFLITE_LINE = re.compile(r"^(INFO|WARNING|ERROR): ")
+
+
+@contextlib.contextmanager
+def filter_native_logs():
+    """Drop the C++ log lines TF_CPP_MIN_LOG_LEVEL asks to hide, written inside the block.
+
+    TF (at import, before absl logging is set up) and LiteRT (at the first
+    invoke) write them to file descriptor 2 directly, past Python and past
+    TF_CPP_MIN_LOG_LEVEL; so the descriptor is pointed at a temp file for the
+    block, and what it caught is then written back to stderr, less absl and
+    TFLite lines below the level (1 hides INFO, 2 also WARNING, 3 also ERROR)
+    and absl's pre-init notice. Level 0 (or unset) changes nothing.
+    """
     try:
         level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") or 0)
     except ValueError:
         level = 0
     if level < 1:
-        import tensorflow as tf
-
-        return tf
-    hidden = "IWE"[: min(level, 3)]
+        yield
+        return
+    hidden = ("I", "W", "E")[: min(level, 3)]
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as caught:
         os.dup2(caught.fileno(), 2)
         try:
-            import tensorflow as tf
+            yield
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
             lines = caught.read().decode(errors="replace").splitlines(keepends=True)
-            kept = [
-                line for line in lines
-                if not _PRE_INIT_NOTICE.match(line)
-                and not ((m := _ABSL_LINE.match(line)) and m.group(1) in hidden)
-            ]
+            kept = [line for line in lines if not _hidden_line(line, hidden)]
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
-    return tf
+
+
+def _hidden_line(line: str, hidden: tuple[str, ...]) -> bool:
+    if _PRE_INIT_NOTICE.match(line):
+        return True
+    m = _ABSL_LINE.match(line) or _TFLITE_LINE.match(line)
+    return bool(m) and m.group(1)[0] in hidden
 
 
 class _Terminated(SystemExit):

@@ -376,6 +376,7 @@ _FAKE_TF = textwrap.dedent(
                     b"written to STDERR\\n")
         os.write(2, b"I0000 00:00:1796117623.133603    7203 port.cc:153] oneDNN custom "
                     b"operations are on. You may see slightly different numerical results\\n")
+    os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")  # LiteRT's
     os.write(2, b"W0000 00:00:1796117623.2    7203 cpu.cc:1] a warning\\n")
     os.write(2, b"E0000 00:00:1796117623.3    7203 cpu.cc:2] an error\\n")
     os.write(2, b"something else TF printed\\n")
