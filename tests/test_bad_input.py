@@ -529,3 +529,15 @@ def test_write_error_mid_file_keeps_the_old_output_and_no_temp(enhancer, tmp_pat
         enhance_file(enhancer, src, out / "a.wav")
     assert len(calls) > 1  # it failed part-way, not before writing
     assert _leftovers(out) == ["a.wav"] and (out / "a.wav").read_bytes() == b"previous result"
+
+
+def test_cli_missing_weights_file_says_no_such_file(tmp_path):
+    from imse_keras.cli import main
+
+    src = tmp_path / "a.wav"
+    sf.write(src, _speechy(4000), 16000)
+    result = CliRunner().invoke(main, ["enhance", str(src), "-o", str(tmp_path / "b.wav"),
+                                       "--weights", "missing.pt", "--no-download"])
+    assert result.exit_code == 1
+    assert "missing.pt: no such file" in result.output, result.output
+    assert "unknown pretrained checkpoint" not in result.output
