@@ -74,6 +74,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("segment_speed.md", ".venv/bin/python bench/segment_speed.py tflite/imse_float32.tflite "
      "tflite/imse_int8.tflite tflite/imse_int8_f16w.tflite --runs 7 "
      "--out bench/results/segment_speed.md"),
+    ("ray_workers.md", ".venv/bin/python bench/ray_workers.py --files 12"),
 ]
 
 # Official PyTorch reference on the same 25 files (../shared/README.md).
@@ -199,6 +200,7 @@ def sections(results: Path = RESULTS) -> dict[str, str]:
         "compare": render_compare(results),
         "backends": _file_block("backends.md", results),
         "segment-speed": _file_block("segment_speed.md", results),
+        "ray-workers": _file_block("ray_workers.md", results),
     }
 
 

@@ -24,6 +24,18 @@ def _one_line(err: BaseException) -> click.ClickException:
     return click.ClickException(text[0] if text else type(err).__name__)
 
 
+def _exit_now(err: click.ClickException) -> None:
+    """Report and leave at once: after a worker's failure TensorFlow's cluster
+    shutdown can block the interpreter's exit (a hang instead of an error)."""
+    import os
+    import sys
+
+    click.echo(f"Error: {err.message}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
+
+
 @click.command("train")
 @click.option("--data", "data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Data folder: VoiceBank+DEMAND layout (clean_trainset_28spk_wav/ ...), "
@@ -61,8 +73,11 @@ def _one_line(err: BaseException) -> click.ClickException:
               show_default="DATA/.imse_cache16k", help="Where files not at 16 kHz are resampled to, once.")
 @click.option("--verbose", type=click.IntRange(0, 2), default=1, show_default=True,
               help="Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.")
+@click.option("--run-eagerly", is_flag=True, default=False,
+              help="Run training steps eagerly (no graph tracing: quicker to start, slower per step); "
+                   "for debugging and short checks.")
 def train(data, out, preset, init, epochs, steps_per_epoch, batch_size, lr, segment_size, metric_disc,
-          strategy, skip_bad, val_every, val_files, seed, cache_dir, verbose):
+          strategy, skip_bad, val_every, val_files, seed, cache_dir, verbose, run_eagerly):
     """Train or fine-tune IMSE with model.fit (AdamW, lr x0.99/epoch, best checkpoint by PESQ)."""
     from imse_keras.runtime import configure_tensorflow
 
@@ -78,11 +93,20 @@ def train(data, out, preset, init, epochs, steps_per_epoch, batch_size, lr, segm
         steps_per_epoch=steps_per_epoch, batch_size=batch_size, lr=lr, segment_size=segment_size,
         metric_disc=metric_disc, strategy=strategy, skip_bad=skip_bad, val_every=val_every,
         val_files=val_files, seed=seed, cache_dir=str(cache_dir) if cache_dir else None, verbose=verbose,
+        run_eagerly=run_eagerly,
     )
+    from imse_keras.training.cluster import ClusterError
+
     try:
         result = run_training(opts, say=lambda m: click.echo(m, err=True))
-    except (DataError, ValueError, OSError) as e:
+    except (DataError, ValueError, OSError, ClusterError) as e:
+        if strategy == "multiworker":
+            _exit_now(_one_line(e))
         raise _one_line(e) from e
+    except BaseException as e:
+        if strategy == "multiworker":
+            _exit_now(_one_line(e))
+        raise
     click.echo(json.dumps({"run_dir": result["run_dir"], "epochs": len(result["epochs_run"]),
                            "wall_s": round(result["wall_s"], 1),
                            "sec_per_step": round(result["sec_per_step"], 3)}))

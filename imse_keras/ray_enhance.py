@@ -75,7 +75,8 @@ class BulkResult:
     written: int = 0
     failed: list = field(default_factory=list)
     audio_seconds: float = 0.0
-    wall_s: float = 0.0
+    wall_s: float = 0.0  # from the dataset's start: includes each actor's model loading
+    cpu_s: float = 0.0  # CPU time of the actors' process on the files (their threads summed)
 
 
 # --- planning ---------------------------------------------------------------
@@ -230,9 +231,10 @@ class _EnhanceActor:
 
         from imse_keras.audio_io import AudioError
 
-        rows: dict[str, list] = {"src": [], "dst": [], "error": [], "seconds": []}
+        rows: dict[str, list] = {"src": [], "dst": [], "error": [], "seconds": [], "cpu_s": []}
         for src, dst in zip(batch["src"], batch["dst"]):
             src, dst, error, seconds = str(src), str(dst), "", 0.0
+            cpu0 = time.process_time()
             if self.error:
                 error = f"{src}: {self.error}"
             else:
@@ -242,11 +244,12 @@ class _EnhanceActor:
                     error = str(err).splitlines()[0] if str(err) else f"{src}: failed"
                 except Exception as err:  # one bad file must not stop the others
                     error = f"{src}: {type(err).__name__}: {err}".splitlines()[0]
-            for key, value in zip(rows, (src, dst, error, seconds)):
+            for key, value in zip(rows, (src, dst, error, seconds, time.process_time() - cpu0)):
                 rows[key].append(value)
         return {"src": np.array(rows["src"], dtype=object), "dst": np.array(rows["dst"], dtype=object),
                 "error": np.array(rows["error"], dtype=object),
-                "seconds": np.array(rows["seconds"], dtype=np.float64)}
+                "seconds": np.array(rows["seconds"], dtype=np.float64),
+                "cpu_s": np.array(rows["cpu_s"], dtype=np.float64)}
 
 
 # --- the run ----------------------------------------------------------------
@@ -303,7 +306,7 @@ def enhance_on_ray(
             the end), ``auto`` (the cluster this machine belongs to) or
             ``ray://host:10001``.
         workers: actors; default: the cluster's CPUs / threads per actor.
-        on_file: called with each finished row ``{src, dst, error, seconds}``
+        on_file: called with each finished row ``{src, dst, error, seconds, cpu_s}``
             (progress and error lines).
 
     Raises:
@@ -331,10 +334,11 @@ def enhance_on_ray(
         t0 = time.perf_counter()
         ds = ray.data.from_items([{"src": s, "dst": d} for s, d in todo], override_num_blocks=len(todo))
         ds = ds.map_batches(_EnhanceActor, fn_constructor_kwargs={"spec": spec}, batch_size=1,
-                            concurrency=workers, num_cpus=cpus)
+                            compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus)
         for row in ds.iter_rows():
             row = {"src": str(row["src"]), "dst": str(row["dst"]), "error": str(row["error"]),
-                   "seconds": float(row["seconds"])}
+                   "seconds": float(row["seconds"]), "cpu_s": float(row["cpu_s"])}
+            result.cpu_s += row["cpu_s"]
             if row["error"]:
                 result.failed.append((row["src"], row["error"]))
             else:

@@ -6,9 +6,12 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from imse_keras.training.cluster import ClusterError, cluster_errors, make_strategy, placement
 
 __all__ = ["TrainOptions", "train", "package_versions"]
 
@@ -51,16 +54,8 @@ def package_versions() -> dict:
     return out
 
 
-def _strategy(name: str):
-    import tensorflow as tf
-
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"strategy must be default, mirrored or multiworker. Received: {name!r}")
+def _prefixed(say, task: str):
+    return lambda message: say(f"[{task}] {message}")
 
 
 def _generator(init: str, config, preset: str):
@@ -103,10 +98,33 @@ def train(opts: TrainOptions, extra_callbacks=(), say=print) -> dict:
     validation PESQ, when there is validation data), ``last.weights.h5``,
     ``log.csv``, ``tensorboard/`` and ``backup/`` (deleted when the run ends;
     a rerun with the same folder resumes from the last finished epoch).
+    Under ``strategy="multiworker"`` only the chief writes there (see
+    :mod:`imse_keras.training.cluster`); a lost worker raises
+    :class:`~imse_keras.training.cluster.ClusterError`.
 
     Returns:
         ``{"history": ..., "run_dir": ..., "wall_s": ..., "sec_per_step": ...}``.
     """
+    # The strategy first: a multi-worker one must precede every other TF op.
+    strategy = make_strategy(opts.strategy)
+    place = placement(strategy)
+    if not place.is_chief:
+        say = _prefixed(say, place.task)
+    if place.num_workers < 2:
+        return _train(opts, strategy, place, extra_callbacks, say)
+    try:
+        return _train(opts, strategy, place, extra_callbacks, say)
+    except cluster_errors() as err:
+        # A peer died during variable broadcast, a step or a checkpoint.
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        first = first[:240] + ("..." if len(first) > 240 else "")
+        raise ClusterError(
+            f"multiworker ({place.task}): a worker stopped or became unreachable ({first}); "
+            "restart every worker with the same command to resume from the last epoch"
+        ) from err
+
+
+def _train(opts: TrainOptions, strategy, place, extra_callbacks, say) -> dict:
     import keras
 
     from imse_keras.atomic import write_text_atomic
@@ -120,7 +138,7 @@ def train(opts: TrainOptions, extra_callbacks=(), say=print) -> dict:
     if opts.segment_size:
         config = config.replace(segment_size=int(opts.segment_size))
     keras.utils.set_random_seed(opts.seed)
-    run_dir = Path(opts.out)
+    run_dir = place.run_dir(opts.out)
     run_dir.mkdir(parents=True, exist_ok=True)
     layout, source, report, val, val_report = _data(opts, config, say)
 
@@ -134,9 +152,9 @@ def train(opts: TrainOptions, extra_callbacks=(), say=print) -> dict:
         "skipped": report.bad,
         "val_files": len(val),
     }
-    write_text_atomic(run_dir / "run.json", json.dumps(meta, indent=2, default=str) + "\n")
+    if place.is_chief:
+        write_text_atomic(run_dir / "run.json", json.dumps(meta, indent=2, default=str) + "\n")
 
-    strategy = _strategy(opts.strategy)
     global_batch = opts.batch_size * strategy.num_replicas_in_sync
     ds = make_dataset(source, config, global_batch, config.segment_size)
     with strategy.scope():
@@ -150,16 +168,18 @@ def train(opts: TrainOptions, extra_callbacks=(), say=print) -> dict:
         )
 
     callbacks = []
-    if val:
-        callbacks.append(Validation(val, config, opts.val_every, opts.val_files, opts.verbose))
-    callbacks += [
-        GeneratorCheckpoint(run_dir),
-        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-    ]
-    if opts.tensorboard and importlib.util.find_spec("tensorboard") is None:
+    if place.is_chief:
+        # Only the chief validates and writes; the others keep a backup to resume.
+        if val:
+            callbacks.append(Validation(val, config, opts.val_every, opts.val_files, opts.verbose))
+        callbacks += [
+            GeneratorCheckpoint(run_dir),
+            keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
+        ]
+    callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+    if place.is_chief and opts.tensorboard and importlib.util.find_spec("tensorboard") is None:
         say("tensorboard is not installed: no TensorBoard logs (pip install tensorboard)")
-    elif opts.tensorboard:
+    elif place.is_chief and opts.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False))
     callbacks += list(extra_callbacks)
 
@@ -169,6 +189,8 @@ def train(opts: TrainOptions, extra_callbacks=(), say=print) -> dict:
         callbacks=callbacks, verbose=opts.verbose,
     )
     wall = time.perf_counter() - t0
+    if not place.is_chief:
+        shutil.rmtree(run_dir, ignore_errors=True)
     steps = len(history.epoch) * opts.steps_per_epoch
     return {
         "history": history.history,
@@ -177,4 +199,6 @@ def train(opts: TrainOptions, extra_callbacks=(), say=print) -> dict:
         "wall_s": wall,
         "sec_per_step": wall / max(steps, 1),
         "model": model,
+        "chief": place.is_chief,
+        "num_workers": place.num_workers,
     }

@@ -96,6 +96,13 @@ class IMSETrainer(keras.Model):
                 raise ValueError("a discriminator needs a d_optimizer")
             d_optimizer.build(self.discriminator.trainable_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras reads one batch here and reduces it across replicas to build
+        # compiled losses and metrics symbolically. There are none to build
+        # (the sub-models are built on construction, optimizers in compile),
+        # and the reduce fails under MultiWorkerMirroredStrategy (Keras 3.15).
+        return
+
     @property
     def metrics(self):
         return list(self.trackers.values())
@@ -149,7 +156,7 @@ class IMSETrainer(keras.Model):
         logs.update(losses)
         for k, v in logs.items():
             self.trackers[k].update_state(v)
-        return {k: m.result() for k, m in self.trackers.items()}
+        return _for_reduction({k: m.result() for k, m in self.trackers.items()})
 
     def test_step(self, data):
         x, y = data
@@ -157,4 +164,17 @@ class IMSETrainer(keras.Model):
         losses = generator_losses(y["mag"], y["pha"], y["com"], mag_g, pha_g, com_g)
         for k, v in losses.items():
             self.trackers[k].update_state(v)
-        return {k: self.trackers[k].result() for k in _G_METRICS}
+        return _for_reduction({k: self.trackers[k].result() for k in _G_METRICS})
+
+
+def _for_reduction(logs: dict) -> dict:
+    """Logs as Keras can reduce them across workers.
+
+    Under a multi-worker strategy Keras 3.15 reduces each returned value with
+    ``strategy.reduce("MEAN", v, axis=0)``, which needs a leading axis: the
+    scalars become ``[1]`` and come back as the mean over workers.
+    """
+    strategy = tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():
+        return {k: ops.reshape(v, (1,)) for k, v in logs.items()}
+    return logs
