@@ -60,7 +60,7 @@ def _exit_now(err: click.ClickException) -> None:
               help="Train the PESQ metric discriminator and add its loss (official recipe; slower).")
 @click.option("--strategy", type=click.Choice(("default", "mirrored", "multiworker")), default="default",
               show_default=True, help="tf.distribute strategy (mirrored: all local GPUs; "
-              "multiworker: several machines, configured by TF_CONFIG).")
+              "multiworker: several machines, each given its TF_CONFIG; README: Scaling past one machine).")
 @click.option("--skip-bad/--fail-bad", default=True, show_default=True,
               help="Skip and count bad files (unreadable, unpaired, wrong rate or length, silent), "
                    "or stop at the first one.")

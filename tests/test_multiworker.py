@@ -50,11 +50,11 @@ def data(tmp_path_factory):
     return out
 
 
-def _train_cmd(data: Path, out: Path, steps: int, batch: int, strategy: str) -> list[str]:
+def _train_cmd(data: Path, out: Path, steps: int, batch: int, strategy: str, eager: bool = True) -> list[str]:
     return [sys.executable, "-m", "imse_keras.cli", "train", "--data", str(data), "--out", str(out),
             "--preset", "tiny", "--init", "none", "--epochs", "1", "--steps-per-epoch", str(steps),
             "--batch-size", str(batch), "--segment-size", str(SEGMENT), "--verbose", "2",
-            "--run-eagerly", "--strategy", strategy]
+            *(["--run-eagerly"] if eager else []), "--strategy", strategy]
 
 
 def _env(**extra) -> dict:
@@ -64,12 +64,12 @@ def _env(**extra) -> dict:
     return env
 
 
-def _start_workers(data, out, steps, n=2, **env) -> list[subprocess.Popen]:
+def _start_workers(data, out, steps, n=2, eager=True, **env) -> list[subprocess.Popen]:
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(n)]}
     procs = []
     for i in range(n):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})
-        procs.append(subprocess.Popen(_train_cmd(data, out, steps, 1, "multiworker"),
+        procs.append(subprocess.Popen(_train_cmd(data, out, steps, 1, "multiworker", eager),
                                       env=_env(TF_CONFIG=tf_config, **env), text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     return procs
@@ -168,3 +168,17 @@ def test_a_killed_worker_is_a_clear_error_not_a_hang(data, tmp_path):
     assert "a worker stopped or became unreachable" in last[-1], last[-1]
     assert "restart every worker" in last[-1]
     assert waited < 90
+
+
+@pytest.mark.slow
+def test_graph_mode_two_workers_match_one_process(data, tmp_path):
+    """The default (traced) train step under the multi-worker strategy; ~3 min on 2 busy cores."""
+    single = subprocess.Popen(_train_cmd(data, tmp_path / "single", 2, 2, "default", eager=False), env=_env(),
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    workers = _start_workers(data, tmp_path / "multi", 2, eager=False)
+    results = _finish([single, *workers], 2 * RUN_TIMEOUT)
+    for rc, _, err in results:
+        assert rc == 0, err[-2000:]
+    np.testing.assert_allclose(_log_loss(tmp_path / "multi"), _log_loss(tmp_path / "single"), rtol=LOSS_RTOL)
+    assert (tmp_path / "multi" / "last.weights.h5").is_file()
+    assert not (tmp_path / "multi" / ".worker1").exists()
