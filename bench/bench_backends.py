@@ -67,7 +67,7 @@ def _backends(args):
                 f"{path} is missing; run `imse export --mode all --calib DIR "
                 f"--out-dir {args.tflite_dir}` first"
             )
-        for threads in (1, 2):
+        for threads in args.threads:
             def factory(path=path, threads=threads):
                 runner = LiteRTModel(path, num_threads=threads)
                 return Enhancer(tflite_backend(runner), cfg, batch_size=1, overlap="crossfade")
@@ -95,6 +95,8 @@ def main():
     parser.add_argument("--tflite-dir", type=Path, default=ROOT / "tflite")
     parser.add_argument("--runs", type=int, default=3, help="timed passes per backend")
     parser.add_argument("--keras-threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="LiteRT thread counts to run each export with")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "backends")
     parser.add_argument("--from-json", type=Path, default=None,
                         help="re-render the table and plot from an earlier run's JSON")

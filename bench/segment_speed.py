@@ -3,11 +3,11 @@
 A narrower timing than ``bench_backends.py`` (network only: no STFT, no
 segmentation, one real segment of synthetic noisy speech), for comparing two
 exports of the same model, e.g. the int8 mode's two storages of float-op
-weights::
+weights (``bench/speed.py`` times every backend side by side)::
 
-    imse export --mode int8 --calib DIR                                   # int8-stored
-    imse export --mode int8 --calib DIR --float-weights float16 --name imse_int8_f16w
-    .venv/bin/python bench/segment_speed.py tflite/imse_int8.tflite tflite/imse_int8_f16w.tflite
+    imse export --mode int8 --calib DIR                                   # float16-stored
+    imse export --mode int8 --calib DIR --float-weights int8 --name imse_int8_i8w
+    .venv/bin/python bench/segment_speed.py tflite/imse_int8.tflite tflite/imse_int8_i8w.tflite
 
 Median of ``--runs`` calls after one warm-up call. Needs an idle machine.
 """

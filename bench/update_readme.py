@@ -48,8 +48,6 @@ COMMANDS: list[tuple[str, str]] = [
      "--noise-dir ../shared/audio/noise --snr-min 0 --snr-max 20 --seed 7"),
     ("tflite/imse_*.tflite", f"{IMSE} export --mode all --calib "
      "/tmp/imse_calib/noisy_trainset_28spk_wav --calib-count 32 -q"),
-    ("tflite/imse_int8_f16w.tflite", f"{IMSE} export --mode int8 --float-weights float16 "
-     "--name imse_int8_f16w --calib /tmp/imse_calib/noisy_trainset_28spk_wav --calib-count 32 -q"),
     ("eval_noisy.json", f"{IMSE} evaluate --clean {VB}/clean --enhanced {VB}/noisy -q "
      "--json bench/results/eval_noisy.json"),
     ("eval_keras_official.json", f"{IMSE} evaluate --clean {VB}/clean --noisy {VB}/noisy "
@@ -62,19 +60,16 @@ COMMANDS: list[tuple[str, str]] = [
     ("validate_int8.md", f"{IMSE} validate --clean {VB}/clean --noisy {VB}/noisy "
      "--model tflite/imse_int8.tflite -q --json bench/results/validate_int8.json "
      "--markdown bench/results/validate_int8.md"),
-    ("validate_int8_f16w.md", f"{IMSE} validate --clean {VB}/clean --noisy {VB}/noisy "
-     "--model tflite/imse_int8_f16w.tflite -q --json bench/results/validate_int8_f16w.json "
-     "--markdown bench/results/validate_int8_f16w.md"),
     ("compare_vbdev.md", f"{IMSE} compare --clean {VB}/clean --noisy {VB}/noisy "
      + "".join(f"--peer {name}={PEERS}/{file} " for name, file in ONNX_PEERS)
      + "--tflite tflite/imse_int8.tflite -q --json bench/results/compare_vbdev.json "
      "--markdown bench/results/compare_vbdev.md"),
     ("backends.md", ".venv/bin/python bench/bench_backends.py --runs 2 "
      "--out bench/results/backends"),
-    ("segment_speed.md", ".venv/bin/python bench/segment_speed.py tflite/imse_float32.tflite "
-     "tflite/imse_int8.tflite tflite/imse_int8_f16w.tflite --runs 7 "
-     "--out bench/results/segment_speed.md"),
-    ("ray_workers.md", ".venv/bin/python bench/ray_workers.py --files 12"),
+    ("arm-emu counts", "bash ../shared/tools/arm-emu/check.sh -o /tmp/imse_arm -f "
+     "tflite/imse_float32.tflite tflite/imse_float32.tflite tflite/imse_int8.tflite"),
+    ("speed.md", ".venv/bin/python bench/speed.py --arm-dir /tmp/imse_arm --runs 7 "
+     "--out bench/results/speed"),    ("ray_workers.md", ".venv/bin/python bench/ray_workers.py --files 12"),
 ]
 
 # Official PyTorch reference on the same 25 files (../shared/README.md).
@@ -199,7 +194,7 @@ def sections(results: Path = RESULTS) -> dict[str, str]:
         "validate-int8": render_validation(results),
         "compare": render_compare(results),
         "backends": _file_block("backends.md", results),
-        "segment-speed": _file_block("segment_speed.md", results),
+        "speed": _file_block("speed.md", results),
         "ray-workers": _file_block("ray_workers.md", results),
     }
 

@@ -124,11 +124,11 @@ def _validate(model, preset, tflite_path, pairs, overlap, max_drop, tflite_threa
               default=None,
               help="After export, validate each model on DIR/clean and DIR/noisy and write "
               "<name>.validation.json and .md beside it.")
-@click.option("--float-weights", type=click.Choice(("int8", "float16")), default="int8",
-              show_default=True,
-              help="int8 mode: storage of the weights of the ops that compute in float. int8: "
-              "the smallest file; float16: about 120 KB larger, but LiteRT's XNNPACK runs those "
-              "convolutions (1.5-2.3x faster on the x86 reference machine, bench/results/segment_speed.md).")
+@click.option("--float-weights", type=click.Choice(("float16", "int8", "float32")),
+              default="float16", show_default=True,
+              help="int8 mode: storage of the weights of the ops that compute in float. float16: "
+              "LiteRT's XNNPACK runs those ops (the fast default); int8: the smallest file, but "
+              "those ops fall back to slower builtin kernels (tflite/README.md).")
 @_max_drop_option
 @_overlap_option
 @_threads_option
@@ -146,7 +146,7 @@ def export(modes, weights, preset, out_dir, name, calib, calib_count, calib_seed
     from imse_keras.export.policy import POLICIES
 
     selected = list(POLICIES) if "all" in modes else list(dict.fromkeys(modes))
-    if float_weights != "int8" and "int8" not in selected:
+    if float_weights != "float16" and "int8" not in selected:
         raise click.UsageError("--float-weights applies to --mode int8 only")
     if name is not None and len(selected) > 1:
         raise click.UsageError("--name needs a single --mode")

@@ -36,6 +36,10 @@ MODES = ("float32", "float16", "dynamic", "int8")
 # seeds); the bounds leave about 6-10 dB of margin, so a broken kernel or a
 # mis-scaled input (which give < 10 dB) fails while rounding changes do not.
 MIN_SNR_DB = {"float16": 45.0, "dynamic": 25.0, "int8": 18.0}
+# Every op in int8 (int8 I/O too): measured 7.0 to 13.8 dB on the phase maps (int8
+# roundings flip between runs and the network amplifies them) and 29.5 dB on the mask
+# of this tiny model; raw int8 codes or a wrong input scale give well below 0 dB.
+FULL_INT8_MIN_SNR_DB = 3.0
 
 
 def _speechy(n, seed=0, snr_db=15.0):
@@ -298,25 +302,64 @@ def test_compaction_is_bit_identical_and_smaller(export_graph, saved_graph, feat
         np.testing.assert_array_equal(a[key], b[key])
 
 
-def test_int8_stores_every_float_weight_in_one_byte(converted, export_graph, features,
-                                                    saved_graph, calibrated, calibration):
-    """The int8 preset keeps some ops in float, but their weights are stored as
-    int8 (dequantized at load): no float32 constant of any size remains, and the
-    outputs stay within a few dB of float16 storage."""
+def _float_op_filters(model: bytes) -> list[tuple[str, str]]:
+    """(op, how its filter is stored) for every float CONV_2D / DEPTHWISE_CONV_2D /
+    FULLY_CONNECTED: ``"FLOAT32"`` (a constant), ``"DEQUANTIZE<-FLOAT16"`` /
+    ``"DEQUANTIZE<-INT8"`` (a constant unpacked at load), or ``"computed"``."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    ops_by = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    parsed = schema.ModelT.InitFromPackedBuf(model, 0)
+    graph = parsed.subgraphs[0]
+
+    def op_type(op):
+        code = parsed.operatorCodes[op.opcodeIndex]
+        return ops_by[max(int(code.builtinCode), int(code.deprecatedBuiltinCode))]
+
+    producer = {int(o): op for op in graph.operators for o in op.outputs}
+    out = []
+    for op in graph.operators:
+        kind = op_type(op)
+        if kind not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            continue
+        if types[graph.tensors[int(op.outputs[0])].type] != "FLOAT32":
+            continue
+        filt = int(op.inputs[1])
+        if filt in producer:
+            src = producer[filt]
+            origin = types[graph.tensors[int(src.inputs[0])].type]
+            out.append((kind, f"{op_type(src)}<-{origin}" if op_type(src) == "DEQUANTIZE"
+                        else "computed"))
+        else:
+            out.append((kind, types[graph.tensors[filt].type]))
+    return out
+
+
+def test_int8_float_ops_keep_filters_xnnpack_can_take(converted, export_graph, features,
+                                                      saved_graph, calibrated, calibration):
+    """The int8 preset's float convolutions read float16 (or float32) constant
+    filters, which XNNPACK takes; int8-stored filters behind DEQUANTIZE are not
+    taken (TFLite falls back to its own slower kernels), so the preset never
+    writes them. The smaller int8-storage variant stays available and within a
+    few dB of it."""
     from imse_keras.export.convert import convert_model
     from imse_keras.export.runner import LiteRTModel
 
     int8 = converted["int8"].model
+    filters = _float_op_filters(int8)
+    assert filters and all(how in ("FLOAT32", "DEQUANTIZE<-FLOAT16") for _, how in filters), \
+        sorted(set(filters))
     stored, largest_float32 = _weight_bytes(int8)
     assert largest_float32 < 4 * 16  # only scalars and tiny biases stay float32
-    assert stored.get("FLOAT16", 0) < 0.1 * stored["INT8"]
-    f16 = convert_model(export_graph, get_policy("int8").replace(float_constants="float16"),
-                        calibration, calibrated=calibrated, saved_model=saved_graph).model
-    assert len(int8) < len(f16)
+    small = convert_model(export_graph, get_policy("int8").replace(float_constants="int8"),
+                          calibration, calibrated=calibrated, saved_model=saved_graph).model
+    assert any(how == "DEQUANTIZE<-INT8" for _, how in _float_op_filters(small))
+    assert len(small) < len(int8)
     mag, pha = features
     ref = export_graph.predict_on_batch([mag, pha])
-    out8 = LiteRTModel(int8).run_frames_first(mag, pha)
-    out16 = LiteRTModel(f16).run_frames_first(mag, pha)
+    out16 = LiteRTModel(int8).run_frames_first(mag, pha)
+    out8 = LiteRTModel(small).run_frames_first(mag, pha)
     for key in ref:
         assert _snr(ref[key], out8[key]) > _snr(ref[key], out16[key]) - 3.0, key
 
@@ -351,7 +394,9 @@ def test_full_integer_io_is_quantized_by_the_runner(export_graph, saved_graph, c
     assert scale > 0
     mag, pha = features
     out = runner.run_frames_first(mag[:1], pha[:1])
-    assert all(np.all(np.isfinite(v)) for v in out.values())
+    ref = export_graph.predict_on_batch([mag[:1], pha[:1]])
+    for key in ref:  # every op in int8: coarse, but far from garbage
+        assert _snr(ref[key], out[key]) > FULL_INT8_MIN_SNR_DB, key
 
 
 def test_flex_ops_fail_the_export():
@@ -602,11 +647,11 @@ def test_export_cli_writes_model_and_contract(tiny_model, tmp_path):
     # Usage errors exit 2 before any work.
     result = CliRunner().invoke(export, ["--mode", "int8", "--preset", "tiny"])
     assert result.exit_code == 2 and "--calib" in result.output
-    result = CliRunner().invoke(export, ["--mode", "float32", "--float-weights", "float16"])
+    result = CliRunner().invoke(export, ["--mode", "float32", "--float-weights", "int8"])
     assert result.exit_code == 2 and "int8 only" in result.output
 
 
-def test_export_cli_validates_right_after_export(tiny_model, pair_dir, tmp_path):
+def test_export_cli_validates_right_after_export(tiny_model, pair_dir, tmp_path, monkeypatch):
     """`imse export --validate DIR` writes the report beside the model; a bound the
     model cannot meet fails the command (exit 1) but keeps the model and report."""
     from click.testing import CliRunner
@@ -627,11 +672,42 @@ def test_export_cli_validates_right_after_export(tiny_model, pair_dir, tmp_path)
 
     failed = CliRunner().invoke(export, args + ["--max-pesq-drop", "-0.5"])
     assert failed.exit_code == 2  # a negative bound is a usage error
-    failed = CliRunner().invoke(export, args[:-1] + ["--name", "strict", "--quiet"]
-                                + ["--max-pesq-drop", "0"])
+    # Against a good reference (the noisy input passed through; PESQ ~3), the
+    # random-weight tiny model is a deliberately broken one (PESQ ~1): a known failure.
+    from imse_keras import enhance
+
+    monkeypatch.setattr(enhance, "keras_backend", lambda model: lambda mag, pha: (mag, pha))
+    failed = CliRunner().invoke(export, args[:-1] + ["--name", "strict", "--quiet"])
     assert (out / "strict.tflite").is_file() and (out / "strict.validation.json").is_file()
+    assert failed.exit_code == 1  # the tiny model is worse than the noisy input (see below)
     strict = json.loads((out / "strict.validation.json").read_text())
-    assert failed.exit_code == (0 if strict["passed"] else 1)
+    assert strict["passed"] is False and strict["mean"]["pesq_drop"] > 0.05
+
+
+# === Official model ========================================================
+
+
+def test_official_float32_matches_keras_within_1e4(official_model, shared_dir):
+    """The lean export graph (MALA without GATHER/TRANSPOSE, per-axis RoPE
+    tables, split FFN halves) at official size and weights: every TFLite
+    float32 output within 1e-4 of its scale of the Keras export graph, on the
+    first segment of a real vb_dev file. One official-size conversion (~60 s)."""
+    from imse_keras.audio_io import read_audio
+    from imse_keras.export.convert import convert_model
+    from imse_keras.export.graph import build_export_model
+    from imse_keras.export.runner import LiteRTModel
+
+    audio = read_audio(shared_dir / "audio/vb_dev/noisy/p232_003.wav")
+    mag, pha = segment_features(audio.samples.mean(axis=1)[:SEG], "imse")
+    graph = build_export_model(official_model, "imse")
+    result = convert_model(graph, "float32")
+    counts = result.summary.op_counts
+    assert "GATHER" not in counts
+    assert counts.get("TRANSPOSE", 0) <= 12  # the six pixel (un)shuffles' two each, nothing else
+    ref = graph.predict_on_batch([mag, pha])
+    out = LiteRTModel(result.model, num_threads=1).run_frames_first(mag, pha)
+    for key in ref:
+        assert np.max(np.abs(out[key] - ref[key])) <= 1e-4 * np.max(np.abs(ref[key])), key
 
 
 # === Official model (slow) =================================================

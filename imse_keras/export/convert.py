@@ -5,8 +5,10 @@ Path (the one that works with Keras 3 in TF 2.21, see
 then ``tf.lite.TFLiteConverter.from_saved_model`` with builtin ops only.
 
 int8 goes in two steps so that the slow part runs once: the converter
-*calibrates* (records every tensor's min/max over the representative data;
-about 17 s per segment of the official model on the project machine), then
+*calibrates* (records every tensor's min/max over the representative data:
+TensorFlow's calibrator on one segment for the graph, then :func:`record_ranges`
+with LiteRT's own kernels over all segments, about 10x faster than feeding
+them all to TensorFlow's calibrator), then
 the calibrated model is quantized with the policy's denylist, the same call
 :class:`tf.lite.experimental.QuantizationDebugger` makes (``mlir_quantize``
 with ``denylisted_ops`` / ``denylisted_nodes``; the policy's ``int8_scopes``
@@ -36,6 +38,7 @@ __all__ = [
     "ExportError",
     "calibrate",
     "check_builtin_only",
+    "record_ranges",
     "convert_model",
     "float_nodes_outside",
     "quantize_calibrated",
@@ -100,13 +103,8 @@ def save_graph(export_model, directory: str | Path) -> str:
     return str(path)
 
 
-def calibrate(saved_model_dir: str, calibration: CalibrationSet) -> bytes:
-    """Run the representative data through the float model, recording ranges.
-
-    Returns:
-        The float model with min/max statistics on every tensor (input of
-        :func:`quantize_calibrated`).
-    """
+def _tf_calibrate(saved_model_dir: str, calibration: CalibrationSet) -> bytes:
+    """TensorFlow's calibrator: float model with min/max on every tensor it logs."""
     import tensorflow as tf
 
     converter = _converter(saved_model_dir)
@@ -119,6 +117,80 @@ def calibrate(saved_model_dir: str, calibration: CalibrationSet) -> bytes:
         # nothing the user can act on.
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
         return converter.convert()
+
+
+def record_ranges(calibrated: bytes, calibration: CalibrationSet) -> bytes:
+    """Replace the min/max statistics of a calibrated model by those of ``calibration``.
+
+    Runs the calibrated float model with LiteRT's builtin kernels (no delegate,
+    every tensor preserved) once per segment and records each logged tensor's
+    min and max over all segments: the statistics TensorFlow's calibrator
+    gathers (plain min/max over the representative data), about 10x faster.
+    Only tensors that already carry statistics get new ones.
+    """
+    import flatbuffers
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    parsed = schema.ModelT.InitFromPackedBuf(bytes(calibrated), 0)
+    graph = parsed.subgraphs[0]
+    logged = [i for i, t in enumerate(graph.tensors)
+              if t.quantization is not None and t.quantization.min is not None
+              and len(t.quantization.min) == 1]
+    interp = Interpreter(
+        model_content=bytes(calibrated), num_threads=1,
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        experimental_preserve_all_tensors=True,
+    )
+    interp.allocate_tensors()
+    inputs = {d["name"]: d["index"] for d in interp.get_input_details()}
+    by_name = {}
+    for name, index in inputs.items():
+        for key in ("mag_c", "pha"):
+            if key in name:
+                by_name[key] = index
+    if set(by_name) != {"mag_c", "pha"}:
+        raise ExportError(f"calibrated model inputs not recognised: {sorted(inputs)}")
+    lo = np.full(len(logged), np.inf)
+    hi = np.full(len(logged), -np.inf)
+    for batch in calibration.representative_dataset():
+        for key, index in by_name.items():
+            interp.set_tensor(index, batch[key])
+        interp.invoke()
+        for k, index in enumerate(logged):
+            value = interp.get_tensor(index)
+            if value.size:
+                lo[k] = min(lo[k], float(value.min()))
+                hi[k] = max(hi[k], float(value.max()))
+    del interp
+    for k, index in enumerate(logged):
+        if np.isfinite(lo[k]) and np.isfinite(hi[k]):
+            q = graph.tensors[index].quantization
+            q.min, q.max = [float(lo[k])], [float(hi[k])]
+    builder = flatbuffers.Builder(1 << 20)
+    builder.Finish(parsed.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def calibrate(saved_model_dir: str, calibration: CalibrationSet, fast: bool = True) -> bytes:
+    """Run the representative data through the float model, recording ranges.
+
+    Args:
+        fast: let TensorFlow's calibrator see only the first segment (it gives
+            the calibrated graph and which tensors to log) and record the
+            ranges over all segments with :func:`record_ranges`; ``False``
+            feeds every segment to TensorFlow's calibrator (about 17 s per
+            segment of the official model).
+
+    Returns:
+        The float model with min/max statistics on every tensor (input of
+        :func:`quantize_calibrated`).
+    """
+    if not fast or len(calibration) == 1:
+        return _tf_calibrate(saved_model_dir, calibration)
+    first = CalibrationSet(calibration.mag_c[:1], calibration.pha[:1], dict(calibration.info))
+    return record_ranges(_tf_calibrate(saved_model_dir, first), calibration)
 
 
 def float_nodes_outside(model: bytes, scopes: tuple[str, ...]) -> tuple[str, ...]:

@@ -14,17 +14,19 @@ The host forms ``mag_c_out = mag_c * mask`` and the phase
 ``sin = i / |(r, i)|``), so the graph has no ATAN2/COS/SIN and the magnitude
 multiply stays in float even in an int8 model.
 
-Three rewrites that keep the float result (the first two bit-exact, the third
-up to float rounding) and help int8:
+Two rewrites that keep the float result (the first bit-exact, the second up
+to float rounding) and help int8:
 
 * SKFF with one path multiplies by ``exp(l - l) / exp(l - l) = 1``; it is dropped
   (it would add EXP and an int8 DIV to the graph).
-* With a fixed T (the default: one inference segment, 308 frames) MALA's RoPE
-  tables depend only on constants; they are built per axis
-  (:mod:`~imse_keras.export.transformer_block`) so that they stay small.
 * The first 1x1 conv reads ``concat([mag_c, pha])``; it is applied to each
   input separately and summed (:mod:`~imse_keras.export.split_conv`), so an
   int8 graph gives the two inputs their own scales.
+
+Everything else is the trained layers' own call: they are written so that the
+converter emits a lean graph (MALA without GATHER, transposes or 5-D reshapes,
+RoPE tables per axis that fold into small constants at a fixed T; see
+:class:`~imse_keras.layers.MagnitudeAwareLinearAttention`).
 """
 
 from __future__ import annotations
@@ -34,8 +36,7 @@ import keras
 from imse_keras.config import IMSEConfig, get_config
 from imse_keras.export.io_names import EXPORT_INPUTS, EXPORT_OUTPUTS
 from imse_keras.export.split_conv import SplitInputConv
-from imse_keras.export.transformer_block import ExportTransformerBlock
-from imse_keras.layers import SKFF, TransformerBlock
+from imse_keras.layers import SKFF
 from imse_keras.model import build_model, check_frames
 
 __all__ = ["build_export_model", "EXPORT_INPUTS", "EXPORT_OUTPUTS"]
@@ -112,8 +113,6 @@ def build_export_model(
         if layer.name == _INPUT_CONV:
             # Left unused, the concatenation drops out of the graph.
             return SplitInputConv(layer, name=f"{layer.name}_split")(concatenated["inputs"])
-        if isinstance(layer, TransformerBlock) and frames is not None:
-            return ExportTransformerBlock(layer, name=f"{layer.name}_export")(*args, **kwargs)
         return layer(*args, **kwargs)
 
     inputs = [keras.Input(batch_shape=(1, frames, f), name=name) for name in EXPORT_INPUTS]

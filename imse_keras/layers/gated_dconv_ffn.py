@@ -43,8 +43,17 @@ class GatedDConvFFN(keras.layers.Layer):
         self.project_out.build(tuple(input_shape[:-1]) + (self._hidden,))
 
     def call(self, x):
-        y = self.dwconv(self.project_in(x))
-        a, b = y[..., : self._hidden], y[..., self._hidden :]
+        # Each half (gate a, value b) by its own slice of the project_in and
+        # dwconv kernels: the same per-channel math as convolving all 2h
+        # channels and splitting, without a SPLIT copy in the TFLite graph.
+        h = self._hidden
+        k_in, k_dw = self.project_in.kernel, self.dwconv.kernel  # [1,1,C,2h], [3,3,2h,1]
+
+        def half(lo, hi):
+            y = ops.conv(x, k_in[..., lo:hi], padding="valid")
+            return ops.depthwise_conv(y, k_dw[:, :, lo:hi, :], padding="same")
+
+        a, b = half(0, h), half(h, 2 * h)
         return self.project_out(ops.gelu(a, approximate=False) * b)
 
     def compute_output_shape(self, input_shape):

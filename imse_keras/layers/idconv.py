@@ -77,13 +77,17 @@ class IDConv(keras.layers.Layer):
             conv.build(branch_shape)
 
     def call(self, x):
-        if self.pwconv is not None:
-            x = self.pwconv(x)
         g, n_id = self._g, self.dim - 3 * self._g
-        x_id = x[..., :n_id]
-        x_hw = x[..., n_id : n_id + g]
-        x_w = x[..., n_id + g : n_id + 2 * g]
-        x_h = x[..., n_id + 2 * g :]
+        bounds = ((0, n_id), (n_id, n_id + g), (n_id + g, n_id + 2 * g), (n_id + 2 * g, self.dim))
+        if self.pwconv is not None:
+            # Each branch by its own slice of the 1x1 kernel: the same per-channel
+            # math as convolving once and slicing, without four STRIDED_SLICE
+            # copies (not delegated by LiteRT's XNNPACK) in the TFLite graph.
+            kernel = self.pwconv.kernel
+            x_id, x_hw, x_w, x_h = (ops.conv(x, kernel[..., lo:hi], padding="valid")
+                                    for lo, hi in bounds)
+        else:
+            x_id, x_hw, x_w, x_h = (x[..., lo:hi] for lo, hi in bounds)
         return ops.concatenate(
             [x_id, self.dwconv_hw(x_hw), self.dwconv_w(x_w), self.dwconv_h(x_h)], axis=-1
         )

@@ -23,14 +23,32 @@ def rope_angles(head_dim: int = HEAD_DIM) -> np.ndarray:
     return np.repeat(base, 2).astype(np.float32)
 
 
-def _pair_swap(channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Index and sign vectors with ``x[..., idx] * sign`` = each pair (x0, x1) -> (-x1, x0).
+def _pair_swap_matrix(channels: int) -> np.ndarray:
+    """``[C, C]`` signed permutation P with ``(x @ P)`` = each pair (x0, x1) -> (-x1, x0).
 
-    A gather keeps the graph 4-D (no 6-D reshape) and costs no multiplies.
+    Applied as a 1x1 convolution: products by 0 and +-1 are exact, so this is
+    the pair swap bit for bit, without a GATHER (which LiteRT does not delegate).
     """
-    idx = np.arange(channels).reshape(-1, 2)[:, ::-1].reshape(-1)
-    sign = np.tile(np.array([-1.0, 1.0], np.float32), channels // 2)
-    return idx.astype(np.int32), sign
+    p = np.zeros((channels, channels), np.float32)
+    for j in range(0, channels, 2):
+        p[j + 1, j] = -1.0  # out[j] = -x[j + 1]
+        p[j, j + 1] = 1.0  # out[j + 1] = x[j]
+    return p
+
+
+def _channel_groups(heads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Channel indices of q/k rotating with time (dims 0-3 of each head) and
+    with frequency (dims 4-7), each in (head, dim) order."""
+    half = HEAD_DIM // 2
+    idx = np.arange(heads * HEAD_DIM).reshape(heads, 2, half)
+    return idx[:, 0].reshape(-1).astype(np.int32), idx[:, 1].reshape(-1).astype(np.int32)
+
+
+def _head_indicator(channels: int, heads: int) -> np.ndarray:
+    """``[channels, heads]``: 1 where the channel belongs to the head (channels in
+    (head, dim) order, ``channels // heads`` per head)."""
+    per = channels // heads
+    return (np.arange(channels)[:, None] // per == np.arange(heads)[None, :]).astype(np.float32)
 
 
 @keras.saving.register_keras_serializable(package="imse_keras")
@@ -65,8 +83,17 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
         self.qkvo = keras.layers.Conv2D(4 * dim, 1, use_bias=True, name="qkvo")
         self.lepe = keras.layers.DepthwiseConv2D(5, padding="same", use_bias=True, name="lepe")
         self.proj = keras.layers.Conv2D(dim, 1, use_bias=True, name="proj")
-        self._swap, self._swap_sign = _pair_swap(self.dim)
         self._angles = rope_angles(HEAD_DIM)
+        half = self.dim // 2
+        self._time_idx, self._freq_idx = _channel_groups(self._heads)
+        self._swap_half = _pair_swap_matrix(half)[None, None]  # [1, 1, C/2, C/2]
+        self._heads_half = _head_indicator(half, self._heads)  # [C/2, h]
+        self._heads_full_t = _head_indicator(self.dim, self._heads).T  # [h, C]
+        # Block-diagonal masks [C/2, C]: row channel (time or frequency half)
+        # and column channel in the same head.
+        head_of = np.arange(self.dim) // HEAD_DIM
+        self._same_head_t = (head_of[self._time_idx][:, None] == head_of[None, :]).astype(np.float32)
+        self._same_head_f = (head_of[self._freq_idx][:, None] == head_of[None, :]).astype(np.float32)
 
     def build(self, input_shape):
         if input_shape[-1] != self.dim:
@@ -78,49 +105,85 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
         self.proj.build(tuple(input_shape[:-1]) + (self.dim,))
 
     def _rope_tables(self, t, f):
-        """sin/cos tables ``[T, F, C]``: same for every head.
+        """cos/sin tables per axis, for the time and frequency channel halves.
 
-        The returned sin carries the pair-rotation sign, so RoPE is
-        ``x * cos + x[..., swap] * sin``.
+        Returns:
+            ``(cos_t, sin_t)`` ``[T, 1, C/2]`` and ``(cos_f, sin_f)``
+            ``[1, F, C/2]`` (unsigned sin; the pair swap carries the sign).
         """
-        half = HEAD_DIM // 2
-        ang = ops.cast(self._angles[:half], self.compute_dtype)
-        pos_t = ops.cast(ops.arange(t), self.compute_dtype)[:, None] * ang[None, :]  # [T, 4]
-        pos_f = ops.cast(ops.arange(f), self.compute_dtype)[:, None] * ang[None, :]  # [F, 4]
-        phase_t = ops.broadcast_to(pos_t[:, None, :], (t, f, half))
-        phase_f = ops.broadcast_to(pos_f[None, :, :], (t, f, half))
-        phase = ops.concatenate([phase_t, phase_f], axis=-1)  # [T, F, 8]
-        phase = ops.tile(phase, (1, 1, self._heads))  # [T, F, C]
-        return ops.sin(phase) * ops.cast(self._swap_sign, self.compute_dtype), ops.cos(phase)
+        ang = np.tile(self._angles[: HEAD_DIM // 2], self._heads)  # [C/2], (head, dim) order
+        ang = ops.cast(ang, self.compute_dtype)
+        pos_t = ops.cast(ops.arange(t), self.compute_dtype)[:, None] * ang[None, :]  # [T, C/2]
+        pos_f = ops.cast(ops.arange(f), self.compute_dtype)[:, None] * ang[None, :]  # [F, C/2]
+        return (
+            (ops.cos(pos_t)[:, None, :], ops.sin(pos_t)[:, None, :]),
+            (ops.cos(pos_f)[None, :, :], ops.sin(pos_f)[None, :, :]),
+        )
+
+    def _conv(self, x, columns):
+        """The qkvo conv restricted to some output channels (a 1x1 conv of its own)."""
+        with keras.name_scope("qkvo"):  # op names the int8 export policy selects by
+            kernel = ops.take(self.qkvo.kernel, columns, axis=3)
+            return ops.conv(x, kernel, padding="valid") + ops.take(self.qkvo.bias, columns, axis=0)
 
     def call(self, x):
-        c, heads, d = self.dim, self._heads, HEAD_DIM
+        # Written for a lean TFLite graph, every tensor stays [B, T, F, channels]:
+        # q and k are computed in two halves (the dims rotating with time and
+        # with frequency, so each half's RoPE table is per axis and tiny), the
+        # pair swap is a constant 1x1 conv, and the per-head products are
+        # block-diagonal matmuls (no 5-D head split, no transposes).
+        c = self.dim
         shape = ops.shape(x)
         b, t = shape[0], shape[1]
         # Static F when known (leaner TFLite graph); Keras' predict may relax it.
         f = x.shape[2] if x.shape[2] is not None else shape[2]
+        dt = self.compute_dtype
+        s = self._scale
+        t_idx, f_idx = self._time_idx, self._freq_idx
 
-        qkvo = self.qkvo(x)
-        q, k, v, o = (qkvo[..., i * c : (i + 1) * c] for i in range(4))
-        q = ops.elu(q) + 1.0
-        k = ops.elu(k) + 1.0
+        def phi(z):
+            return ops.elu(z) + 1.0
 
-        def split_heads(z):  # [B, T, F, C] -> [B, T, F, heads, d]
-            return ops.reshape(z, (b, t, f, heads, d))
+        q_t, q_f = phi(self._conv(x, t_idx)), phi(self._conv(x, f_idx))  # [B, T, F, C/2]
+        k_t, k_f = phi(self._conv(x, c + t_idx)), phi(self._conv(x, c + f_idx))
+        v = self._conv(x, np.arange(2 * c, 3 * c, dtype=np.int32))  # [B, T, F, C]
+        o = self._conv(x, np.arange(3 * c, 4 * c, dtype=np.int32))
 
-        k_mean = ops.mean(split_heads(k), axis=(1, 2), keepdims=True)  # [B,1,1,h,d]
-        gamma = ops.sum(split_heads(q) * k_mean, axis=-1, keepdims=True) * self._scale  # [B,T,F,h,1]
+        # gamma = s * phi(q) . mean phi(k), per head, before RoPE: [B, T, F, h].
+        heads_half = ops.cast(self._heads_half, dt)[None, None]  # [1, 1, C/2, h]
 
-        sin, cos = self._rope_tables(t, f)
-        q = q * cos + ops.take(q, self._swap, axis=-1) * sin
-        k = k * cos + ops.take(k, self._swap, axis=-1) * sin
+        def head_dot(z, z_mean):  # [B,T,F,C/2] . [B,1,1,C/2] per head -> [B,T,F,h]
+            return ops.matmul(z, ops.reshape(z_mean, (b, 1, -1, 1)) * heads_half)
 
-        n_tokens = ops.cast(t * f, self.compute_dtype)
-        qh, kh, vh = split_heads(q), split_heads(k), split_heads(v)
-        kv = ops.einsum("btfhd,btfhe->bhde", kh, vh) * (self._scale / n_tokens)  # [B,h,d,d]
-        v_mean = ops.mean(vh, axis=(1, 2), keepdims=True)  # [B,1,1,h,d]
-        y = ops.einsum("btfhd,bhde->btfhe", qh, kv) * (1.0 + 1.0 / (gamma + 1e-6)) - gamma * v_mean
-        y = ops.reshape(y, (b, t, f, c))
+        km_t = ops.mean(k_t, axis=(1, 2), keepdims=True) * s
+        km_f = ops.mean(k_f, axis=(1, 2), keepdims=True) * s
+        gamma = head_dot(q_t, km_t) + head_dot(q_f, km_f)
+
+        (cos_t, sin_t), (cos_f, sin_f) = self._rope_tables(t, f)
+        swap = ops.cast(self._swap_half, dt)
+
+        def rope(z, cos, sin):  # z * cos + swap(z) * sin
+            return z * cos + ops.conv(z, swap, padding="valid") * sin
+
+        q_t, q_f = rope(q_t, cos_t, sin_t), rope(q_f, cos_f, sin_f)
+        k_t, k_f = rope(k_t, cos_t, sin_t), rope(k_f, cos_f, sin_f)
+
+        # KV = (s / N) * sum_j k_j^T v_j per head: block-diagonal [B, C/2, C] per half.
+        n_tokens = ops.cast(t * f, dt)
+        v_tok = ops.reshape(v, (b, -1, c))  # [B, N, C]
+
+        def kv(z, same_head):
+            z_tok = ops.reshape(z, (b, -1, c // 2))
+            full = ops.matmul(ops.transpose(z_tok, (0, 2, 1)), v_tok)  # [B, C/2, C]
+            return ops.reshape(full * ops.cast(same_head, dt) * (s / n_tokens), (b, 1, c // 2, c))
+
+        y = ops.matmul(q_t, kv(k_t, self._same_head_t)) + ops.matmul(q_f, kv(k_f, self._same_head_f))
+        # Per head: y * (1 + 1 / (gamma + eps)) - gamma * mean(v), broadcast to
+        # the head's channels by exact 0/1 matmuls.
+        heads_full = ops.cast(self._heads_full_t, dt)[None, None]  # [1, 1, h, C]
+        v_mean = ops.mean(v, axis=(1, 2), keepdims=True)  # [B, 1, 1, C]
+        factor = ops.conv(1.0 + 1.0 / (gamma + 1e-6), heads_full, padding="valid")
+        y = y * factor - ops.matmul(gamma, heads_full * v_mean)
         return self.proj((y + self.lepe(v)) * o)
 
     def compute_output_shape(self, input_shape):

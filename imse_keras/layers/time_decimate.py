@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
+from keras import ops
 
 __all__ = ["TimeDecimate"]
 
@@ -29,7 +31,15 @@ class TimeDecimate(keras.layers.Layer):
         self.factor = int(factor)
 
     def call(self, x):
-        return x[:, :: self.factor]
+        r = self.factor
+        t, rest = x.shape[1], tuple(x.shape[2:])
+        if t is not None and t % r == 0 and r > 1 and all(d is not None for d in rest):
+            # Static and divisible: frames as [T/r, r, ...] and a unit-stride slice
+            # of the first of each r (LiteRT's XNNPACK delegates that, not a
+            # strided one). The same frames as x[:, ::r].
+            y = ops.reshape(x, (-1, t // r, r * int(np.prod(rest))))
+            return ops.reshape(y[..., : int(np.prod(rest))], (-1, t // r) + rest)
+        return x[:, ::r]
 
     def compute_output_shape(self, input_shape):
         t = input_shape[1]
