@@ -64,7 +64,7 @@ COMMANDS: list[tuple[str, str]] = [
      + "".join(f"--peer {name}={PEERS}/{file} " for name, file in ONNX_PEERS)
      + "--tflite tflite/imse_int8.tflite -q --json bench/results/compare_vbdev.json "
      "--markdown bench/results/compare_vbdev.md"),
-    ("backends.md", ".venv/bin/python bench/bench_backends.py --runs 2 "
+    ("backends.md", ".venv/bin/python bench/bench_backends.py --runs 1 --threads 2 "
      "--out bench/results/backends"),
     ("arm-emu counts", "bash ../shared/tools/arm-emu/check.sh -o /tmp/imse_arm -f "
      "tflite/imse_float32.tflite tflite/imse_float32.tflite tflite/imse_int8.tflite"),
