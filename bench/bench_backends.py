@@ -52,9 +52,9 @@ def _backends(args):
     rows = []
 
     def keras_factory():
-        from imse_keras.weights.load import load_model
+        from imse_keras.weights.load import load_pretrained
 
-        model = load_model(args.weights)
+        model = load_pretrained(args.weights)
         return Enhancer.from_model(model, "imse", batch_size=4, overlap="crossfade")
 
     params = 432_995

@@ -73,7 +73,7 @@ def main():
 
     configure_tensorflow()
     from imse_keras.training import TrainOptions, train
-    from imse_keras.weights.load import load_model
+    from imse_keras.weights.load import load_pretrained
 
     out = Path(args.out)
     data, held = out / "data", out / "heldout"
@@ -83,7 +83,7 @@ def main():
         _write_set(data, snrs, snrs.get, args.noise)
         _write_set(held, range(90000, 90000 + args.test_pairs), lambda s: 5.0, args.noise)
 
-    official = load_model(None, preset="imse")
+    official = load_pretrained(None, preset="imse")
     results = {"before": {"heldout": _score(official, held, None),
                           "vb_dev": _score(official, Path(args.vb_dev), args.vb_files)}}
     print("before", json.dumps(results["before"]))
@@ -93,7 +93,7 @@ def main():
         tensorboard=False, verbose=2,
     ))
     # The trained generator has the training crop's config; score with the default front end.
-    tuned = load_model(out / "run" / "last.weights.h5", preset="imse")
+    tuned = load_pretrained(out / "run" / "last.weights.h5", preset="imse")
     results["after"] = {"heldout": _score(tuned, held, None),
                         "vb_dev": _score(tuned, Path(args.vb_dev), args.vb_files)}
     results["train"] = {"steps": args.steps * args.epochs, "wall_s": round(res["wall_s"], 1),

@@ -87,10 +87,10 @@ def _backends(args, cfg, x):
     from imse_keras.export.calibration import segment_features
     from imse_keras.export.runner import LiteRTModel
     from imse_keras.profile import count_macs
-    from imse_keras.weights.load import load_model
+    from imse_keras.weights.load import load_pretrained
 
     mag, pha = segment_features(x, cfg)  # [1, T, F]
-    model = load_model(args.weights, progress=False)
+    model = load_pretrained(args.weights, progress=False)
     macs = count_macs(model, cfg.segment_frames)
     mag_ft = tf.constant(np.swapaxes(mag, 1, 2))
     pha_ft = tf.constant(np.swapaxes(pha, 1, 2))

@@ -253,6 +253,7 @@ def readme_run(shared_dir, tmp_path_factory):
     return work, official, _last_json(_python(code, cwd=work))
 
 
+@pytest.mark.slow  # a fresh interpreter with the official weights: ~20 s of the 480 s budget
 def test_readme_python_section_runs_as_written(readme_run):
     """A 432,995-parameter keras.Model, in-memory and streamed results alike (the
     streamed one is the CLI's file path), TensorFlow's global settings untouched."""

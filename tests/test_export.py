@@ -651,6 +651,7 @@ def test_export_cli_writes_model_and_contract(tiny_model, tmp_path):
     assert result.exit_code == 2 and "int8 only" in result.output
 
 
+@pytest.mark.slow  # two exports + validation, ~50 s; `validate` exit codes and `export` stay in the default run
 def test_export_cli_validates_right_after_export(tiny_model, pair_dir, tmp_path, monkeypatch):
     """`imse export --validate DIR` writes the report beside the model; a bound the
     model cannot meet fails the command (exit 1) but keeps the model and report."""

@@ -113,9 +113,9 @@ def test_run_folder_contents(demo_data, tmp_path):
     rows = (run / "log.csv").read_text().splitlines()
     assert len(rows) == 2 and "val_pesq" in rows[0] and "val_stoi" in rows[0]
     assert not (run / "backup").exists()  # deleted when the run completes
-    from imse_keras.weights.load import load_model
+    from imse_keras.weights.load import load_pretrained
 
-    load_model(run / "best.weights.h5", preset="tiny")
+    load_pretrained(run / "best.weights.h5", preset="tiny")
 
 
 def test_discriminator_step_changes_both_models(batch):

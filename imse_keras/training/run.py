@@ -60,13 +60,13 @@ def _prefixed(say, task: str):
 
 def _generator(init: str, config, preset: str):
     from imse_keras.model import build_model
-    from imse_keras.weights.load import load_model
+    from imse_keras.weights.load import load_pretrained
 
     if init == "none":
         return build_model(config)
     if init == "official":
-        return load_model(None, preset=preset)
-    return load_model(init, preset=preset)
+        return load_pretrained(None, preset=preset)
+    return load_pretrained(init, preset=preset)
 
 
 def _data(opts: TrainOptions, config, say):
