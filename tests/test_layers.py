@@ -443,6 +443,10 @@ def test_skff_is_identity_with_parameters(c, expected):
     rng = np.random.default_rng(0)
     layer.set_weights([rng.normal(0, 2.0, w.shape).astype(np.float32) for w in layer.get_weights()])
     np.testing.assert_array_equal(_np(layer(x)), x)
+    # What the official module multiplies by, from these weights: exactly 1, so
+    # returning the input is the same function; and no gradient reaches them.
+    np.testing.assert_array_equal(_np(layer.path_weights(x)), np.ones((2, 1, 1, c), np.float32))
+    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 3
 
 
 # --- 7. FFN and transformer block ---------------------------------------------------

@@ -35,6 +35,11 @@ def test_conversion_is_cached_by_checksum(official_checkpoint, official_model, t
     third = load_pretrained(official_checkpoint)
     _assert_same_weights(first, third)
     assert cached[0].read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"  # rewritten as HDF5
+    # A stale entry (valid HDF5 of other layers: Keras would only warn and keep
+    # random weights for what it cannot place) is rebuilt too.
+    build_model("tiny").save_weights(cached[0])
+    fourth = load_pretrained(official_checkpoint)
+    _assert_same_weights(first, fourth)
 
 
 def test_imse_weights_env_folder(shared_dir, tmp_path, monkeypatch):
@@ -52,6 +57,22 @@ def test_keras_weights_file(tmp_path):
     model.save_weights(path)
     loaded = load_pretrained(path, preset="tiny")
     _assert_same_weights(model, loaded)
+
+
+@pytest.mark.parametrize("other", ["imse", "sequential"])
+def test_keras_weights_of_other_layers_are_refused(tmp_path, other):
+    """Keras addresses .weights.h5 entries by layer position and class; a file of
+    other layers must be an error, not a model left partly at its random init."""
+    import keras
+
+    if other == "sequential":
+        source = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    else:
+        source = build_model(other)
+    path = tmp_path / f"{other}.weights.h5"
+    source.save_weights(path)
+    with pytest.raises(CheckpointError, match="fit|cannot load"):
+        load_pretrained(path, preset="tiny")
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):

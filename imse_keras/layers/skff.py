@@ -14,9 +14,12 @@ class SKFF(keras.layers.Layer):
 
     Global average pool -> 1x1 C -> ``max(C // reduction, 4)`` (no bias) ->
     PReLU (one slope) -> 1x1 back to C (no bias) -> softmax over the path axis.
-    With one path the softmax is 1 everywhere, so the output equals the input.
-    The official model has this structure (129 / 257 / 577 parameters); keeping
-    it lets the checkpoints load and the parameter count match.
+    With one path the softmax is exactly 1 everywhere (``exp(l - l) / exp(l - l)``,
+    and its gradient is 0), so the output is the input: :meth:`call` returns it
+    unchanged, in Keras and in an export alike, and the squeeze-excite weights
+    are frozen (``trainable=False``: they never receive a gradient). The official
+    model has this structure (129 / 257 / 577 parameters); keeping the weights
+    lets the checkpoints load and the parameter count match.
 
     Args:
         dim: channels C.
@@ -40,6 +43,8 @@ class SKFF(keras.layers.Layer):
             alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2, 3], name="prelu"
         )
         self.fc = keras.layers.Conv2D(self.dim, 1, use_bias=False, name="fc")
+        for layer in (self.conv_du, self.prelu, self.fc):
+            layer.trainable = False  # no gradient reaches them (see the class docstring)
 
     def build(self, input_shape):
         pooled = (input_shape[0], 1, 1, self.dim)
@@ -48,12 +53,20 @@ class SKFF(keras.layers.Layer):
         self.fc.build((input_shape[0], 1, 1, self._squeezed))
 
     def call(self, x):
+        # softmax over one path = 1: x * 1 is x, forward and backward.
+        return x
+
+    def path_weights(self, x):
+        """The softmax weights the official module multiplies by: ones ``[B, 1, 1, C]``.
+
+        Computed from the weights as the official module does (for tests);
+        :meth:`call` does not need them.
+        """
         pooled = ops.mean(x, axis=(1, 2), keepdims=True)  # [B, 1, 1, C]
         logits = self.fc(self.prelu(self.conv_du(pooled)))
-        # Softmax over the paths; with a single path it is exp(0) / exp(0) = 1.
-        # Written out because keras.ops.softmax warns on a size-1 axis.
+        # Softmax over the single path, written out: keras.ops.softmax warns on a size-1 axis.
         weights = ops.exp(logits - ops.stop_gradient(logits))
-        return x * (weights / weights)
+        return weights / weights
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

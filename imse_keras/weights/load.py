@@ -2,7 +2,13 @@
 
 The PyTorch checkpoint is read (without executing code from it), mapped onto
 the Keras model once, and the result cached as a Keras ``.weights.h5`` file
-keyed by the checkpoint's SHA-256, so later loads skip the conversion.
+keyed by the checkpoint's SHA-256 and by the model's layer structure, so later
+loads skip the conversion.
+
+A Keras ``.weights.h5`` file addresses layers by position and class (``conv2d_13``),
+not by name: loaded into a model whose layers changed, Keras only warns and leaves
+the unmatched layers at their random init. Here any such warning is an error
+(:func:`load_weights_strict`): a cache entry is rebuilt, a user's file is refused.
 
 :func:`load_pretrained` is the loader (``imse_keras.load_pretrained``); most
 users call :meth:`imse_keras.IMSE.from_preset` instead. ``load_model`` is its
@@ -12,6 +18,7 @@ which loads ``.keras`` files).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import warnings
@@ -20,18 +27,54 @@ from pathlib import Path
 from imse_keras.config import IMSEConfig, get_config
 from imse_keras.weights.pretrained import cache_dir, resolve_checkpoint, sha256_file
 
-__all__ = ["load_pretrained", "load_model", "WEIGHTS_SUFFIXES"]
+__all__ = ["load_pretrained", "load_model", "load_weights_strict", "WEIGHTS_SUFFIXES"]
 
 #: File names that are Keras weights rather than torch checkpoints.
 WEIGHTS_SUFFIXES = (".weights.h5",)
 
 
-def _converted_path(source_sha: str, config: IMSEConfig) -> Path:
+def _structure_tag(model) -> str:
+    """A short hash of what a ``.weights.h5`` file's layout depends on: every
+    layer's class and name in order, and every weight's path and shape."""
+    h = hashlib.sha256()
+    for layer in model.layers:
+        h.update(f"{type(layer).__name__}:{layer.name};".encode())
+    for w in model.weights:
+        h.update(f"{w.path}:{tuple(w.shape)};".encode())
+    return h.hexdigest()[:12]
+
+
+def _converted_path(source_sha: str, config: IMSEConfig, model) -> Path:
     tag = "-".join(
         str(v) for v in (config.dense_channel, config.num_blocks, config.dense_depth,
                          int(config.idconv_pointwise))
     )
-    return cache_dir() / "converted" / f"{source_sha[:16]}-{tag}.weights.h5"
+    return cache_dir() / "converted" / f"{source_sha[:16]}-{tag}-{_structure_tag(model)}.weights.h5"
+
+
+def load_weights_strict(model, path: str | os.PathLike) -> None:
+    """``model.load_weights(path)``, but a file that does not fit raises.
+
+    Raises:
+        imse_keras.weights.torch_checkpoint.CheckpointError: Keras could not place
+            every weight (it warns, or raises on a shape mismatch), e.g. a file
+            saved for another preset or by a version with other layers; or an
+            unreadable file. The model's weights are then unspecified.
+    """
+    from imse_keras.weights.torch_checkpoint import CheckpointError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except Exception as err:  # h5py, ValueError on shapes, ...
+            raise CheckpointError(f"{path}: cannot load these Keras weights: {err}") from err
+    problems = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    if problems:
+        raise CheckpointError(
+            f"{path} does not fit this model's layers (another preset, or saved by an "
+            f"imse-keras version with other layers): {problems[0].splitlines()[0][:200]}"
+        )
 
 
 def _save_weights_atomic(model, path: Path) -> None:
@@ -81,16 +124,16 @@ def load_pretrained(
         path = Path(weights).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"Keras weights file not found: {path}")
-        model.load_weights(path)
+        load_weights_strict(model, path)
         return model
 
     source = resolve_checkpoint(weights, allow_download=allow_download, progress=progress)
-    converted = _converted_path(sha256_file(source), config) if use_cache else None
+    converted = _converted_path(sha256_file(source), config, model) if use_cache else None
     if converted is not None and converted.is_file():
         try:
-            model.load_weights(converted)
+            load_weights_strict(model, converted)
             return model
-        except Exception:  # a damaged cache entry: rebuild it from the source
+        except Exception:  # a damaged or stale cache entry: rebuild it from the source
             model = build_model(config)
     load_torch_weights(model, load_torch_state_dict(source), config)
     if converted is not None:
