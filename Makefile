@@ -27,7 +27,7 @@ setup: $(STAMP)
 # The demo caches the checkpoint it used (SHA-256 checked); the last line checks,
 # offline and without IMSE_WEIGHTS, that the README's commands will find it.
 demo: $(STAMP)
-	$(BIN)/imse demo --out demo_out
+	$(BIN)/imse demo -o demo_out
 	env -u IMSE_WEIGHTS $(BIN)/python -c "from imse_keras.weights.pretrained import \
 	resolve_checkpoint as r; print('weights for imse enhance (offline):', r(allow_download=False))"
 
@@ -50,7 +50,7 @@ test-android:
 # The models the Android app bundles (android_demo/README.md): int8 and float32 exports of the
 # official weights into tflite/, int8 calibrated on synthetic noisy speech.
 android-model: $(STAMP)
-	$(BIN)/imse export --mode int8 --mode float32 --calib synth --out-dir tflite
+	$(BIN)/imse export --mode int8 --mode float32 --calib synth -o tflite/
 
 # Only the slow tier.
 test-slow: $(STAMP)

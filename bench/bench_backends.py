@@ -17,7 +17,7 @@ first, shared-CPU measurement); they are quoted, not re-measured here.
 
 Usage (export first; the .tflite files are build outputs)::
 
-    .venv/bin/imse export --mode all --calib DIR --out-dir tflite
+    .venv/bin/imse export --mode all --calib DIR -o tflite/
     .venv/bin/python bench/bench_backends.py --tflite-dir tflite --runs 3
 
 Writes ``bench/backends.md``, ``bench/backends.json`` and (with matplotlib,
@@ -65,7 +65,7 @@ def _backends(args):
         if not path.is_file():
             raise SystemExit(
                 f"{path} is missing; run `imse export --mode all --calib DIR "
-                f"--out-dir {args.tflite_dir}` first"
+                f"-o {args.tflite_dir}/` first"
             )
         for threads in args.threads:
             def factory(path=path, threads=threads):
@@ -109,7 +109,7 @@ def main():
     from imse_keras.runtime import configure_tensorflow
 
     configure_tensorflow(args.keras_threads)
-    from imse_keras.evaluation import load_mono_16k, pair_files
+    from imse_keras.metrics.evaluate import load_mono_16k, pair_files
     from imse_keras.metrics import pesq_wb, stoi
 
     pairs = pair_files(args.vb_dev / "clean", args.vb_dev / "noisy")

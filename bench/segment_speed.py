@@ -6,7 +6,7 @@ exports of the same model, e.g. the int8 mode's two storages of float-op
 weights (``bench/speed.py`` times every backend side by side)::
 
     imse export --mode int8 --calib DIR                                   # float16-stored
-    imse export --mode int8 --calib DIR --float-weights int8 --name imse_int8_i8w
+    imse export --mode int8 --calib DIR --float-weights int8 -o tflite/imse_int8_i8w.tflite
     .venv/bin/python bench/segment_speed.py tflite/imse_int8.tflite tflite/imse_int8_i8w.tflite
 
 Median of ``--runs`` calls after one warm-up call. Needs an idle machine.

@@ -14,7 +14,7 @@ Rows (taking turns, so a busy machine slows them alike):
 For each row: CPU ms per segment (``time.process_time``, median of ``--runs``
 calls after one warm-up call; CPU time, not wall time, because the machine is
 shared), RTF (CPU seconds per second of audio), GMAC/s (the model's multiply-
-accumulates per segment, :func:`imse_keras.profile.count_macs` for IMSE,
+accumulates per segment, :func:`imse_keras.macs.count_macs` for IMSE,
 :func:`imse_keras.peers.onnx_stream.count_onnx_macs` for the peer, divided by the
 CPU time), and, with ``--arm-dir``, the emulated Cortex-A76 instruction count of
 one warm invoke read from the arm-emu kit's output folder::
@@ -86,7 +86,7 @@ def _backends(args, cfg, x):
 
     from imse_keras.export.calibration import segment_features
     from imse_keras.export.runner import LiteRTModel
-    from imse_keras.profile import count_macs
+    from imse_keras.macs import count_macs
     from imse_keras.weights.load import load_pretrained
 
     mag, pha = segment_features(x, cfg)  # [1, T, F]

@@ -44,26 +44,26 @@ ONNX_PEERS = (
 
 #: (result file, command that writes it), run from the repository root in order.
 COMMANDS: list[tuple[str, str]] = [
-    ("calibration audio", f"{IMSE} make-demo-data /tmp/imse_calib --train-files 40 --test-files 0 "
+    ("calibration audio", f"{IMSE} make-demo-data -o /tmp/imse_calib --train-files 40 --test-files 0 "
      "--noise-dir ../shared/audio/noise --snr-min 0 --snr-max 20 --seed 7"),
     ("tflite/imse_*.tflite", f"{IMSE} export --mode all --calib "
      "/tmp/imse_calib/noisy_trainset_28spk_wav --calib-count 32 -q"),
     ("eval_noisy.json", f"{IMSE} evaluate --clean {VB}/clean --enhanced {VB}/noisy -q "
-     "--json bench/results/eval_noisy.json"),
+     "-o bench/results/eval_noisy.json"),
     ("eval_keras_official.json", f"{IMSE} evaluate --clean {VB}/clean --noisy {VB}/noisy "
-     "--overlap official -q --json bench/results/eval_keras_official.json"),
+     "--overlap official -q -o bench/results/eval_keras_official.json"),
     ("eval_keras_crossfade.json", f"{IMSE} evaluate --clean {VB}/clean --noisy {VB}/noisy "
-     "-q --json bench/results/eval_keras_crossfade.json"),
+     "-q -o bench/results/eval_keras_crossfade.json"),
     ("eval_tflite_int8.json", f"{IMSE} evaluate --clean {VB}/clean --noisy {VB}/noisy "
      "--backend tflite --model tflite/imse_int8.tflite -q "
-     "--json bench/results/eval_tflite_int8.json"),
+     "-o bench/results/eval_tflite_int8.json"),
     ("validate_int8.md", f"{IMSE} validate --clean {VB}/clean --noisy {VB}/noisy "
-     "--model tflite/imse_int8.tflite -q --json bench/results/validate_int8.json "
-     "--markdown bench/results/validate_int8.md"),
+     "--model tflite/imse_int8.tflite -q -o bench/results/validate_int8.json "
+     "-o bench/results/validate_int8.md"),
     ("compare_vbdev.md", f"{IMSE} compare --clean {VB}/clean --noisy {VB}/noisy "
      + "".join(f"--peer {name}={PEERS}/{file} " for name, file in ONNX_PEERS)
-     + "--tflite tflite/imse_int8.tflite -q --json bench/results/compare_vbdev.json "
-     "--markdown bench/results/compare_vbdev.md"),
+     + "--model tflite/imse_int8.tflite -q -o bench/results/compare_vbdev.json "
+     "-o bench/results/compare_vbdev.md"),
     ("backends.md", ".venv/bin/python bench/bench_backends.py --runs 1 --threads 2 "
      "--out bench/results/backends"),
     ("arm-emu counts", "bash ../shared/tools/arm-emu/check.sh -o /tmp/imse_arm -f "

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imse_keras.evaluation import SCORING_RATE, load_mono_16k
+from imse_keras.metrics.evaluate import SCORING_RATE, load_mono_16k
 from imse_keras.metrics import score_pair, summarize
 from imse_keras.peers.base import Peer
 
@@ -87,7 +87,7 @@ def compare_pairs(
     """Enhance every ``(clean, noisy)`` pair with every peer and score it.
 
     Args:
-        pairs: from :func:`imse_keras.evaluation.pair_files`.
+        pairs: from :func:`imse_keras.metrics.evaluate.pair_files`.
         peers: the systems, in table order.
         dnsmos: also score DNSMOS of each output (needs the ``quality`` extra;
             raises :class:`~imse_keras.quality.MissingExtraError` when missing).

@@ -195,7 +195,7 @@ class Enhancer:
             imse_keras.audio_io.AudioError: unreadable, empty or non-finite input;
                 unwritable output.
         """
-        from imse_keras.files import enhance_file
+        from imse_keras.streaming import enhance_file_streaming as enhance_file
 
         return enhance_file(self, src, dst)
 

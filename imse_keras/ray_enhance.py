@@ -3,7 +3,7 @@
 The files are planned here (the same output names as the single-process
 ``imse enhance``), a Ray Data dataset of ``(src, dst)`` rows is mapped by a
 pool of actors, each holding one model (Keras or LiteRT), and every file goes
-through :func:`imse_keras.files.enhance_file`, the single-process path, so the
+through :func:`imse_keras.streaming.enhance_file_streaming`, the single-process path, so the
 outputs are the same samples. Inputs and outputs are local paths or any
 ``pyarrow.fs`` URI (``s3://bucket/dir``, ``gs://...``, ``hdfs://...``,
 ``file:///abs/dir``): a URI's file is staged in a local temp folder, enhanced,
@@ -56,7 +56,7 @@ class EnhancerSpec:
     max_minutes: float | None = None
 
     def build(self):
-        from imse_keras.cli_common import load_model_or_exit, tflite_enhancer_or_exit
+        from imse_keras.cli.options import load_model_or_exit, tflite_enhancer_or_exit
 
         if self.backend == "tflite":
             return tflite_enhancer_or_exit(self.tflite_model, self.preset, self.threads, self.overlap)
@@ -118,7 +118,7 @@ def _join(folder: str, name: str) -> str:
 
 
 def plan_bulk(inputs: Sequence[str | os.PathLike], output: str | os.PathLike) -> list[tuple[str, str]]:
-    """``(src, dst)`` for every input file, named as :func:`imse_keras.files.plan_outputs` does.
+    """``(src, dst)`` for every input file, named as :func:`imse_keras.cli.outputs.plan_outputs` does.
 
     Local paths only: exactly ``plan_outputs``. With URIs: each output keeps
     its input's file name in the folder ``output`` (or is ``output`` itself for
@@ -130,7 +130,7 @@ def plan_bulk(inputs: Sequence[str | os.PathLike], output: str | os.PathLike) ->
             that would overwrite its input.
     """
     from imse_keras.audio_io import AUDIO_EXTENSIONS
-    from imse_keras.files import plan_outputs
+    from imse_keras.cli.outputs import plan_outputs
 
     if not any(_is_uri(p) for p in [*inputs, output]):
         return [(str(s), str(d)) for s, d in plan_outputs(list(inputs), output)]
@@ -173,13 +173,13 @@ def split_finished(pairs: Sequence[tuple[str, str]]) -> tuple[list, list]:
 # --- one file ---------------------------------------------------------------
 
 def enhance_one(enhancer, src: str, dst: str, max_minutes: float | None = None) -> dict:
-    """Enhance one file with :func:`imse_keras.files.enhance_file`; URIs are staged.
+    """Enhance one file with :func:`imse_keras.streaming.enhance_file_streaming`; URIs are staged.
 
     Returns:
         ``enhance_file``'s dict. Raises what it raises (``AudioError``, ...);
         a URI that cannot be read or written raises ``OSError``.
     """
-    from imse_keras.files import enhance_file
+    from imse_keras.streaming import enhance_file_streaming as enhance_file
 
     if not _is_uri(src) and not _is_uri(dst):
         return enhance_file(enhancer, src, dst, max_minutes=max_minutes)
@@ -364,7 +364,7 @@ def run_enhance_command(inputs, output, address: str, workers: int | None, spec:
     import click
 
     from imse_keras.audio_io import AudioError
-    from imse_keras.cli_common import fail
+    from imse_keras.cli.options import fail
 
     try:
         pairs = plan_bulk([str(p) for p in inputs], str(output))

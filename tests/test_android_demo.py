@@ -101,4 +101,4 @@ def test_model_command_is_one_make_target(where):
     assert "make android-model" in text
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^android-model:", makefile, re.M)
-    assert re.search(r"^\t\$\(BIN\)/imse export .*--out-dir tflite$", makefile, re.M)
+    assert re.search(r"^\t\$\(BIN\)/imse export .*-o tflite/$", makefile, re.M)

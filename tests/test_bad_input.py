@@ -1,6 +1,6 @@
 """Bad input gets one clear line and loses nothing (issue 12, items 1-10).
 
-File-level tests run through :func:`imse_keras.files.enhance_file`, the path
+File-level tests run through :func:`imse_keras.streaming.enhance_file_streaming`, the path
 ``imse enhance`` takes, with an identity spectral backend (cheap, no TF);
 CLI tests patch only the model loading.
 """
@@ -22,7 +22,8 @@ from click.testing import CliRunner
 
 from imse_keras.audio_io import AudioError, output_format, probe_audio, read_audio
 from imse_keras.enhance import Enhancer
-from imse_keras.files import enhance_file, plan_outputs
+from imse_keras.cli.outputs import plan_outputs
+from imse_keras.streaming import enhance_file_streaming as enhance_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -244,7 +245,7 @@ class _IdentityModel:
 def cli(monkeypatch):
     import imse_keras.cli as cli_module
 
-    monkeypatch.setattr(cli_module, "_load", lambda *args, **kwargs: _IdentityModel())
+    monkeypatch.setattr(cli_module.enhance, "load_model_or_exit", lambda *args, **kwargs: _IdentityModel())
     return cli_module.main
 
 
@@ -301,7 +302,7 @@ _SLOW_CLI = textwrap.dedent(
         time.sleep(0.3)
         return mag_c, pha
 
-    cli._tflite_enhancer = lambda *a, **k: Enhancer(slow, "imse", batch_size=1)
+    cli.enhance.tflite_enhancer_or_exit = lambda *a, **k: Enhancer(slow, "imse", batch_size=1)
     sys.exit(cli.main(sys.argv[1:]))
     """
 )
@@ -441,7 +442,7 @@ class _SlowFirstTraceModel:
 
 def test_demo_real_time_factor_excludes_warm_up(monkeypatch, tmp_path):
     import imse_keras.weights.load as load_module
-    from imse_keras.demo import run_demo
+    from imse_keras.cli.demo import run_demo
 
     model = _SlowFirstTraceModel(trace_seconds=2.0)
     name = "load_pretrained" if hasattr(load_module, "load_pretrained") else "load_model"

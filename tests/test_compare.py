@@ -11,7 +11,7 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from imse_keras.compare import compare_pairs, format_compare_table
-from imse_keras.evaluation import pair_files
+from imse_keras.metrics.evaluate import pair_files
 from imse_keras.metrics import score_pair
 from imse_keras.peers import (
     PeerUnavailable,
@@ -44,9 +44,9 @@ def pair_dirs(tmp_path_factory):
 def cli():
     import click
 
-    from imse_keras import cli_eval
+    from imse_keras.cli import compare, report
 
-    group = click.Group(commands={"compare": cli_eval.compare, "report": cli_eval.report})
+    group = click.Group(commands={"compare": compare.compare, "report": report.report})
     return lambda args: CliRunner().invoke(group, args, catch_exceptions=False)
 
 
@@ -112,7 +112,7 @@ def test_cli_compare_skips_missing_peer(pair_dirs, cli, monkeypatch, tmp_path):
     md = tmp_path / "table.md"
     result = cli(["compare", "--clean", str(clean), "--noisy", str(noisy),
                   "--peers", "noisy,noisereduce", "--no-imse", "--no-dnsmos", "--limit", "1",
-                  "-q", "--markdown", str(md)])
+                  "-q", "-o", str(md)])
     assert result.exit_code == 0, result.output
     assert "skipping noisereduce:" in result.output
     assert "Traceback" not in result.output
@@ -129,7 +129,7 @@ def test_cli_compare_usage_errors(pair_dirs, cli, tmp_path):
 
 
 def test_cli_peer_choices_match_registry():
-    from imse_keras.cli_eval import PEER_CHOICES
+    from imse_keras.cli.compare import PEER_CHOICES
     from imse_keras.peers import BASELINES
 
     assert tuple(BASELINES) == PEER_CHOICES
@@ -193,7 +193,7 @@ def test_cli_compare_onnx_peer(shared_dir, cli, tmp_path):
     result = cli(["compare", "--clean", str(vb / "clean"), "--noisy", str(vb / "noisy"),
                   "--peers", "noisy", "--no-imse", "--no-dnsmos", "--limit", "1", "-q",
                   "--peer", f"FE-T={model}", "--peer", f"gone={tmp_path / 'gone.onnx'}",
-                  "--json", str(out)])
+                  "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "skipping gone:" in result.output and "ONNX model not found" in result.output
     assert "| FE-T |" in result.output

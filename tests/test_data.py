@@ -160,10 +160,10 @@ def test_mix_source_adds_noise(tmp_path):
 def test_make_demo_data_cli_writes_voicebank_layout(tmp_path):
     from click.testing import CliRunner
 
-    from imse_keras.cli_train import make_demo_data
+    from imse_keras.cli.train import make_demo_data
 
     out = tmp_path / "demo"
-    res = CliRunner().invoke(make_demo_data, [str(out), "--train-files", "2", "--test-files", "1"],
+    res = CliRunner().invoke(make_demo_data, ["-o", str(out), "--train-files", "2", "--test-files", "1"],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
     lay = detect_layout(out)

@@ -75,7 +75,7 @@ def test_evaluate_no_reference_folder(tmp_path, dnsmos_installed):
 
 
 def test_cli_helper_missing_extra_is_one_line(tmp_path, monkeypatch):
-    from imse_keras.cli_eval import run_no_reference
+    from imse_keras.cli.evaluate import run_no_reference
 
     sf.write(tmp_path / "x.wav", np.zeros(16000, np.float32), 16000)
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
@@ -88,7 +88,7 @@ def test_cli_helper_missing_extra_is_one_line(tmp_path, monkeypatch):
 def test_cli_helper_prints_table_and_json(tmp_path, dnsmos_installed, capsys):
     import json
 
-    from imse_keras.cli_eval import run_no_reference
+    from imse_keras.cli.evaluate import run_no_reference
 
     clean, _ = _pair()
     sf.write(tmp_path / "x.wav", clean, 16000)

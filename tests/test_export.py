@@ -576,7 +576,7 @@ def pair_dir(tmp_path_factory):
 
 
 def test_validate_raises_when_the_bound_is_exceeded(pair_dir, tmp_path):
-    from imse_keras.evaluation import pair_files
+    from imse_keras.metrics.evaluate import pair_files
     from imse_keras.export.validate import ValidationError, validate_model
 
     pairs = pair_files(pair_dir / "clean", pair_dir / "noisy")
@@ -605,13 +605,13 @@ def test_validate_raises_when_the_bound_is_exceeded(pair_dir, tmp_path):
 def test_validate_cli_exit_codes(tiny_model, written, pair_dir, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from imse_keras.cli_export import validate
+    from imse_keras.cli.export import validate
 
     weights = tmp_path / "tiny.weights.h5"
     tiny_model.save_weights(weights)
     args = ["--clean", str(pair_dir / "clean"), "--noisy", str(pair_dir / "noisy"),
             "--model", str(written["float32"]), "--weights", str(weights), "--preset", "tiny",
-            "--quiet", "--json", str(tmp_path / "r.json")]
+            "--quiet", "-o", str(tmp_path / "r.json")]
     result = CliRunner().invoke(validate, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "r.json").read_text())
@@ -624,7 +624,7 @@ def test_validate_cli_exit_codes(tiny_model, written, pair_dir, tmp_path, monkey
 
     monkeypatch.setattr(enhance, "keras_backend", lambda model: lambda mag, pha: (mag, pha))
     md = tmp_path / "r.md"
-    result = CliRunner().invoke(validate, args + ["--markdown", str(md)])
+    result = CliRunner().invoke(validate, args + ["-o", str(md)])
     assert result.exit_code == 1
     assert "exceeds --max-pesq-drop 0.05" in result.output and "FAIL" in md.read_text()
 
@@ -632,14 +632,14 @@ def test_validate_cli_exit_codes(tiny_model, written, pair_dir, tmp_path, monkey
 def test_export_cli_writes_model_and_contract(tiny_model, tmp_path):
     from click.testing import CliRunner
 
-    from imse_keras.cli_export import export
+    from imse_keras.cli.export import export
 
     weights = tmp_path / "tiny.weights.h5"
     tiny_model.save_weights(weights)
     out = tmp_path / "tflite"
     result = CliRunner().invoke(
         export, ["--mode", "float16", "--weights", str(weights), "--preset", "tiny",
-                 "--out-dir", str(out), "--quiet"], catch_exceptions=False)
+                 "-o", str(out), "--quiet"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert (out / "tiny_float16.tflite").is_file() and (out / "tiny_float16.json").is_file()
     contract = json.loads((out / "tiny_float16.json").read_text())
@@ -657,13 +657,13 @@ def test_export_cli_validates_right_after_export(tiny_model, pair_dir, tmp_path,
     model cannot meet fails the command (exit 1) but keeps the model and report."""
     from click.testing import CliRunner
 
-    from imse_keras.cli_export import export
+    from imse_keras.cli.export import export
 
     weights = tmp_path / "tiny.weights.h5"
     tiny_model.save_weights(weights)
     out = tmp_path / "tflite"
     args = ["--mode", "float16", "--weights", str(weights), "--preset", "tiny",
-            "--out-dir", str(out), "--validate", str(pair_dir), "--quiet"]
+            "-o", str(out), "--validate", str(pair_dir), "--quiet"]
     result = CliRunner().invoke(export, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "tiny_float16.validation.json").read_text())
@@ -720,7 +720,7 @@ def test_official_int8_validates_on_vb_dev(official_model, shared_dir, tmp_path)
     loses at most 0.05 mean PESQ-WB on a few vb_dev files (full check: README)."""
     pytest.importorskip("espeakng_loader")
     from imse_keras.enhance import Enhancer
-    from imse_keras.evaluation import pair_files
+    from imse_keras.metrics.evaluate import pair_files
     from imse_keras.export.calibration import synthesize_calibration_audio
     from imse_keras.export.pipeline import export_tflite
     from imse_keras.export.runner import tflite_backend

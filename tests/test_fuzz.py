@@ -1,6 +1,6 @@
 """Fuzz the file path ``imse enhance`` takes with mutated WAV, WAVEX, RF64 and FLAC files.
 
-Each mutated file goes through :func:`imse_keras.files.enhance_file` (what the
+Each mutated file goes through :func:`imse_keras.streaming.enhance_file_streaming` (what the
 CLI calls per file) with an identity spectral backend, so the test measures the
 I/O and front end, not the network. For every file, within a time limit:
 
@@ -26,7 +26,7 @@ import soundfile as sf
 
 from imse_keras.audio_io import AudioError, read_audio
 from imse_keras.enhance import Enhancer
-from imse_keras.files import enhance_file
+from imse_keras.streaming import enhance_file_streaming as enhance_file
 
 #: Seconds one file may take (an 8 KB file takes ~0.05 s; a hang never ends).
 PER_FILE_LIMIT = 10.0

@@ -51,8 +51,8 @@ def data(tmp_path_factory):
 
 
 def _train_cmd(data: Path, out: Path, steps: int, batch: int, strategy: str, eager: bool = True) -> list[str]:
-    return [sys.executable, "-m", "imse_keras.cli", "train", "--data", str(data), "--out", str(out),
-            "--preset", "tiny", "--init", "none", "--epochs", "1", "--steps-per-epoch", str(steps),
+    return [sys.executable, "-m", "imse_keras.cli", "train", "--data", str(data), "-o", str(out),
+            "--preset", "tiny", "--weights", "none", "--epochs", "1", "--steps-per-epoch", str(steps),
             "--batch-size", str(batch), "--segment-size", str(SEGMENT), "--verbose", "2",
             *(["--run-eagerly"] if eager else []), "--strategy", strategy]
 

@@ -31,7 +31,7 @@ def peers_dir(shared_dir):
 
 @pytest.fixture(scope="module")
 def vb_pair(shared_dir):
-    from imse_keras.evaluation import load_mono_16k, pair_files
+    from imse_keras.metrics.evaluate import load_mono_16k, pair_files
 
     vb = shared_dir / "audio" / "vb_dev"
     if not vb.is_dir():
@@ -200,7 +200,7 @@ def test_missing_onnxruntime_is_unavailable(peers_dir, monkeypatch):
 def test_scores_of_peers_readme_on_vb_dev(shared_dir, peers_dir):
     """All 25 vb_dev files: PESQ-WB within 0.01 of ../shared/peers/README.md."""
     from imse_keras.compare import compare_pairs
-    from imse_keras.evaluation import pair_files
+    from imse_keras.metrics.evaluate import pair_files
 
     vb = shared_dir / "audio" / "vb_dev"
     expected = {"fastenhancer_t.spec.onnx": (3.017, 0.944), "fastenhancer_s.spec.onnx":

@@ -59,7 +59,7 @@ def _assert_same_audio(a: Path, b: Path):
 
 
 def test_plan_names_match_the_single_process_path(mixed_folder, tmp_path):
-    from imse_keras.files import plan_outputs
+    from imse_keras.cli.outputs import plan_outputs
     from imse_keras.ray_enhance import plan_bulk
 
     local = plan_bulk([str(mixed_folder)], str(tmp_path / "out"))
@@ -83,7 +83,7 @@ def test_plan_errors_are_one_line(tmp_path):
 
 def test_uri_staging_writes_what_enhance_file_writes_and_resume_skips(mixed_folder, tiny_model, tmp_path):
     from imse_keras.enhance import Enhancer
-    from imse_keras.files import enhance_file
+    from imse_keras.streaming import enhance_file_streaming as enhance_file
     from imse_keras.ray_enhance import enhance_one, plan_bulk, split_finished
 
     enh = Enhancer.from_model(tiny_model, "tiny")

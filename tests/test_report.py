@@ -81,7 +81,7 @@ def test_spectrograms_share_one_colour_scale():
 def test_report_dirs_and_cli(tmp_path):
     import click
 
-    from imse_keras import cli_eval
+    from imse_keras.cli import report as cli_report
 
     for sub in ("clean", "noisy", "enhanced"):
         (tmp_path / sub).mkdir()
@@ -94,7 +94,7 @@ def test_report_dirs_and_cli(tmp_path):
                        clean_dir=tmp_path / "clean")
     assert path.read_text().count("<audio controls") == 6
 
-    group = click.Group(commands={"report": cli_eval.report})
+    group = click.Group(commands={"report": cli_report.report})
     result = CliRunner().invoke(group, [
         "report", "--noisy", str(tmp_path / "noisy"), "--enhanced", str(tmp_path / "enhanced"),
         "--clean", str(tmp_path / "clean"), "-o", str(tmp_path / "cli")], catch_exceptions=False)
@@ -106,12 +106,12 @@ def test_report_dirs_and_cli(tmp_path):
 def test_missing_matplotlib_is_one_line(tmp_path, monkeypatch):
     import click
 
-    from imse_keras import cli_eval
+    from imse_keras.cli import report as cli_report
 
     (tmp_path / "noisy").mkdir()
     sf.write(tmp_path / "noisy" / "a.wav", _signals(0)[1], _SR)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    group = click.Group(commands={"report": cli_eval.report})
+    group = click.Group(commands={"report": cli_report.report})
     result = CliRunner().invoke(group, [
         "report", "--noisy", str(tmp_path / "noisy"), "--enhanced", str(tmp_path / "noisy"),
         "-o", str(tmp_path / "out")])

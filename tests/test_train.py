@@ -206,23 +206,23 @@ def test_mirrored_strategy_on_two_logical_cpus(demo_data, tmp_path):
 def test_train_cli_help_documents_every_option():
     from click.testing import CliRunner
 
-    from imse_keras.cli_train import train
+    from imse_keras.cli.train import train
 
     res = CliRunner().invoke(train, ["--help"], catch_exceptions=False)
     assert res.exit_code == 0
     for opt in train.params:
         if opt.param_type_name == "option":
             assert opt.help, opt.name
-    for flag in ("--data", "--preset", "--init", "--epochs", "--steps-per-epoch", "--batch-size", "--lr",
-                 "--out", "--segment-size", "--metric-disc", "--strategy", "--skip-bad", "--val-every"):
+    for flag in ("--data", "--preset", "--weights", "--epochs", "--steps-per-epoch", "--batch-size", "--lr",
+                 "--output", "--segment-size", "--metric-disc", "--strategy", "--skip-bad", "--val-every"):
         assert flag in res.output
 
 
 def test_train_cli_bad_data_is_one_line_error(tmp_path):
     from click.testing import CliRunner
 
-    from imse_keras.cli_train import train
+    from imse_keras.cli.train import train
 
-    res = CliRunner().invoke(train, ["--data", str(tmp_path), "--out", str(tmp_path / "run"), "--init", "none"])
+    res = CliRunner().invoke(train, ["--data", str(tmp_path), "-o", str(tmp_path / "run"), "--weights", "none"])
     assert res.exit_code == 1
     assert "no known layout" in res.output and "Traceback" not in res.output

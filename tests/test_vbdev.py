@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from imse_keras.enhance import Enhancer
-from imse_keras.evaluation import evaluate_pairs, pair_files
+from imse_keras.metrics.evaluate import evaluate_pairs, pair_files
 
 REFERENCE_PESQ, REFERENCE_STOI, REFERENCE_NOISY_PESQ = 3.439, 0.961, 2.192
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"

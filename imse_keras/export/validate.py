@@ -183,7 +183,7 @@ def validate_model(
     """Enhance and score every ``(clean, noisy)`` pair with both backends.
 
     Args:
-        pairs: from :func:`imse_keras.evaluation.pair_files`.
+        pairs: from :func:`imse_keras.metrics.evaluate.pair_files`.
         reference: the float model's waveform enhancer (``Enhancer.enhance_waveform``).
         candidate: the export's.
         max_pesq_drop: bound on the mean PESQ-WB drop, recorded in the report.
@@ -198,7 +198,7 @@ def validate_model(
         imse_keras.audio_io.AudioError: unreadable files or unscorable pairs.
     """
     from imse_keras.audio_io import AudioError
-    from imse_keras.evaluation import load_mono_16k, SCORING_RATE
+    from imse_keras.metrics.evaluate import load_mono_16k, SCORING_RATE
     from imse_keras.metrics import score_pair
 
     if not pairs:

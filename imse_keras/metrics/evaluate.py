@@ -1,18 +1,35 @@
-"""Score one (clean, enhanced) pair with every metric, average rows, print a table."""
+"""Evaluation: score (clean, enhanced) pairs with every metric, average rows, print a table.
+
+:func:`score_pair` scores two waveforms; :func:`pair_files` and
+:func:`evaluate_pairs` do the same for folders of files paired by name
+(``clean/x.wav`` with ``enhanced/x.wav``). Files are scored at 16 kHz mono
+(other rates are resampled; multi-channel files are averaged to mono, since
+the standard metrics are defined for one channel).
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
+
+from imse_keras.audio_io import AudioError, find_audio_files, read_audio, resample
 
 from imse_keras.metrics._validate import as_signal, check_sample_rate_16k
 from imse_keras.metrics.composite import composite
 from imse_keras.metrics.pesq_stoi import pesq_wb, stoi
 from imse_keras.metrics.si_sdr import si_sdr
 
-__all__ = ["METRICS", "MAX_LENGTH_MISMATCH", "score_pair", "summarize", "format_table"]
+__all__ = [
+    "METRICS", "MAX_LENGTH_MISMATCH", "SCORING_RATE", "score_pair", "summarize", "format_table",
+    "pair_files", "load_mono_16k", "evaluate_pairs",
+]
+
+#: Rate every file is scored at, Hz.
+SCORING_RATE = 16000
 
 #: Keys of :func:`score_pair`'s result, in table order.
 METRICS = ("pesq", "stoi", "si_sdr", "csig", "cbak", "covl", "ssnr")
@@ -142,3 +159,59 @@ def format_table(rows: Sequence[Mapping], mean: Mapping) -> str:
     rule = "-" * len(render(["-" * w for w in widths]))
     lines = [render(header), rule, *(render(b) for b in body[:-1]), rule, render(body[-1])]
     return "\n".join(lines)
+
+
+def pair_files(clean_dir: str | os.PathLike, other_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
+    """Match files of ``other_dir`` to ``clean_dir`` by name.
+
+    Raises:
+        AudioError: a folder is missing or empty, or no names match.
+        ValueError: files in ``other_dir`` without a clean reference.
+    """
+    clean = {p.name: p for p in find_audio_files([clean_dir])}
+    other = find_audio_files([other_dir])
+    unmatched = [p.name for p in other if p.name not in clean]
+    if unmatched:
+        raise ValueError(
+            f"{len(unmatched)} file(s) in {other_dir} have no clean reference in {clean_dir} "
+            f"(e.g. {unmatched[0]})"
+        )
+    return [(clean[p.name], p) for p in other]
+
+
+def load_mono_16k(path: str | os.PathLike) -> np.ndarray:
+    """Read a file as 1-D float32 at 16 kHz (channels averaged)."""
+    audio = read_audio(path)
+    x = audio.samples.mean(axis=1)
+    return resample(x, audio.sample_rate, SCORING_RATE).astype(np.float32)
+
+
+def evaluate_pairs(
+    pairs: list[tuple[Path, Path]],
+    process: Callable[[np.ndarray], np.ndarray] | None = None,
+    progress: bool = False,
+) -> tuple[list[dict], dict]:
+    """Score each ``(clean, other)`` pair; ``process`` (e.g. enhancement) is
+    applied to ``other``'s 16 kHz signal first when given.
+
+    Returns:
+        ``(rows, mean)``: one dict per file (``file`` plus every metric) and the
+        NaN-ignoring means from :func:`imse_keras.metrics.summarize`.
+    """
+    iterator = pairs
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(pairs, unit="file", desc="scoring")
+    rows = []
+    for clean_path, other_path in iterator:
+        clean = load_mono_16k(clean_path)
+        other = load_mono_16k(other_path)
+        if process is not None:
+            other = process(other)
+        try:
+            scores = score_pair(clean, other, SCORING_RATE)
+        except ValueError as err:
+            raise AudioError(other_path, str(err)) from err
+        rows.append({"file": other_path.name, **scores})
+    return rows, summarize(rows)

@@ -27,7 +27,7 @@ def imse_keras_peer(model=None, weights: str | os.PathLike | None = None, preset
         from imse_keras.weights.load import load_pretrained
 
         model = load_pretrained(weights, preset=preset)
-    from imse_keras.profile import macs_per_second
+    from imse_keras.macs import macs_per_second
 
     enhancer = Enhancer.from_model(model, preset, overlap=overlap)
     cfg = enhancer.config

@@ -276,7 +276,7 @@ def count_onnx_macs(path: str | os.PathLike) -> int | None:
     """Multiply-accumulates of one call of a fixed-shape graph, ``None`` without ``onnx``.
 
     Counts convolutions (transposed too), matrix products and GRU/LSTM/RNN
-    cells, not element-wise work or an in-graph DFT, as :mod:`imse_keras.profile`
+    cells, not element-wise work or an in-graph DFT, as :mod:`imse_keras.macs`
     does for IMSE. Shapes are taken from one run on zero inputs.
     """
     try:

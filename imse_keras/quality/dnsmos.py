@@ -101,7 +101,7 @@ def evaluate_no_reference(
         imse_keras.audio_io.AudioError: a path is missing, empty or not audio.
     """
     from imse_keras.audio_io import AudioError, find_audio_files
-    from imse_keras.evaluation import load_mono_16k
+    from imse_keras.metrics.evaluate import load_mono_16k
     from imse_keras.metrics import summarize
 
     _dnsmos_module()

@@ -195,7 +195,7 @@ def report_dirs(noisy_dir: str | os.PathLike, out_dir: str | os.PathLike,
         The path of ``index.html``.
     """
     from imse_keras.audio_io import AudioError, find_audio_files
-    from imse_keras.evaluation import load_mono_16k
+    from imse_keras.metrics.evaluate import load_mono_16k
     from imse_keras.metrics import score_pair, summarize
 
     if (enhance is None) == (enhanced_dir is None):

@@ -1,8 +1,9 @@
 """``imse train`` and ``imse make-demo-data``: thin wrappers over
 :func:`imse_keras.training.train` and :func:`imse_keras.data.demo.make_demo_data`.
 
-Register with ``main.add_command(train)`` and ``main.add_command(make_demo_data)``.
-TensorFlow is imported inside the commands so that ``--help`` is instant.
+Both write a folder, named by ``-o/--output``; ``train --weights`` is the
+initial model (``official``, ``none`` or a file). TensorFlow is imported inside
+the commands so that ``--help`` is instant.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from pathlib import Path
 
 import click
 
-from imse_keras.config import preset_names
+from imse_keras.cli.options import Command, deprecated, preset_option, threads_option
 
 __all__ = ["make_demo_data", "train"]
-
-_PRESETS = preset_names()
 
 
 def _one_line(err: BaseException) -> click.ClickException:
@@ -36,15 +35,17 @@ def _exit_now(err: click.ClickException) -> None:
     os._exit(1)
 
 
-@click.command("train")
+@click.command("train", cls=Command,
+               aliases={"--out": ("--output", None), "--init": ("--weights", None)})
 @click.option("--data", "data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Data folder: VoiceBank+DEMAND layout (clean_trainset_28spk_wav/ ...), "
                    "clean/ + noisy/, or clean/ + noise/ (mixed on the fly).")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--output", "-o", "out", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
               help="Run folder (config, checkpoints, logs). Rerun with the same folder to resume.")
-@click.option("--preset", type=click.Choice(_PRESETS), default="imse", show_default=True,
-              help="Model architecture.")
-@click.option("--init", "init", default="official", show_default=True,
+@preset_option
+@click.option("--weights", "-w", "init", default="official", show_default=True,
+              metavar="official|none|PATH",
               help="Initial weights: 'official' (fine-tune the released model), 'none' "
                    "(random, train from scratch) or a weights file path.")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True, help="Epochs to train.")
@@ -75,19 +76,20 @@ def _exit_now(err: click.ClickException) -> None:
               help="Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.")
 @click.option("--run-eagerly", is_flag=True, default=False,
               help="Run training steps eagerly (no graph tracing: quicker to start, slower per step); "
-                   "for debugging and short checks.")
+                   "for debugging and short checks.  [default: off]")
+@threads_option
 def train(data, out, preset, init, epochs, steps_per_epoch, batch_size, lr, segment_size, metric_disc,
-          strategy, skip_bad, val_every, val_files, seed, cache_dir, verbose, run_eagerly):
+          strategy, skip_bad, val_every, val_files, seed, cache_dir, verbose, run_eagerly, threads):
     """Train or fine-tune IMSE with model.fit (AdamW, lr x0.99/epoch, best checkpoint by PESQ)."""
     from imse_keras.runtime import configure_tensorflow
 
-    configure_tensorflow()
+    configure_tensorflow(threads)
     from imse_keras.data import DataError
     from imse_keras.training import TrainOptions
     from imse_keras.training import train as run_training
 
     if init not in ("official", "none") and not Path(init).is_file():
-        raise click.BadParameter(f"not 'official', 'none' or an existing file: {init}", param_hint="--init")
+        raise click.BadParameter(f"not 'official', 'none' or an existing file: {init}", param_hint="--weights")
     opts = TrainOptions(
         data=str(data), out=str(out), preset=preset, init=init, epochs=epochs,
         steps_per_epoch=steps_per_epoch, batch_size=batch_size, lr=lr, segment_size=segment_size,
@@ -112,8 +114,17 @@ def train(data, out, preset, init, epochs, steps_per_epoch, batch_size, lr, segm
                            "sec_per_step": round(result["sec_per_step"], 3)}))
 
 
-@click.command("make-demo-data")
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+class _LegacyOutCommand(Command):
+    """Hides the deprecated positional OUT from the usage line."""
+
+    def collect_usage_pieces(self, ctx):
+        return [p for p in super().collect_usage_pieces(ctx) if p != "[LEGACY_OUT]"]
+
+
+@click.command("make-demo-data", cls=_LegacyOutCommand)
+@click.argument("legacy_out", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--output", "-o", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder to write (VoiceBank layout).  [required]")
 @click.option("--train-files", type=click.IntRange(1), default=8, show_default=True, help="Training pairs.")
 @click.option("--test-files", type=click.IntRange(0), default=2, show_default=True, help="Validation pairs.")
 @click.option("--noise-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
@@ -123,9 +134,18 @@ def train(data, out, preset, init, epochs, steps_per_epoch, batch_size, lr, segm
 @click.option("--sample-rate", type=click.Choice(("16000", "48000")), default="16000", show_default=True,
               help="Rate of the files (48000 as the original VoiceBank release).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same seed, same files.")
-def make_demo_data(out, train_files, test_files, noise_dir, snr_min, snr_max, sample_rate, seed):
-    """Write a small VoiceBank-layout dataset OUT (eSpeak NG speech + synthetic/real noise)."""
+def make_demo_data(legacy_out, out, train_files, test_files, noise_dir, snr_min, snr_max,
+                   sample_rate, seed):
+    """Write a small VoiceBank-layout dataset to -o (eSpeak NG speech + synthetic/real noise)."""
     from imse_keras.data.demo import make_demo_data as make
+
+    if legacy_out is not None:
+        deprecated("the positional OUT", "-o OUT")
+        if out is not None:
+            raise click.UsageError("give the folder once: -o OUT")
+        out = legacy_out
+    if out is None:
+        raise click.UsageError("Missing option '-o' / '--output'.")
 
     if snr_min > snr_max:
         raise click.UsageError("--snr-min must not exceed --snr-max")

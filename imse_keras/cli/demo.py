@@ -1,5 +1,7 @@
 """``make demo`` / ``imse demo``: hear IMSE clean up a noisy recording.
 
+:func:`run_demo` is the library function, :func:`demo` its click command.
+
 With no input it synthesises a clean utterance (eSpeak NG) and mixes it with
 brown noise at 5 dB SNR, so a fresh clone needs nothing but the weights. It
 then enhances the noisy file with the official model and scores both against
@@ -13,7 +15,17 @@ import os
 import time
 from pathlib import Path
 
-__all__ = ["run_demo"]
+import click
+
+from imse_keras.cli.options import (
+    Command,
+    download_option,
+    fail,
+    threads_option,
+    weights_option,
+)
+
+__all__ = ["run_demo", "demo"]
 
 
 def run_demo(
@@ -39,9 +51,9 @@ def run_demo(
     """
     from imse_keras.audio_io import read_audio
     from imse_keras.enhance import Enhancer
-    from imse_keras.evaluation import load_mono_16k
-    from imse_keras.files import enhance_file
     from imse_keras.metrics import score_pair
+    from imse_keras.metrics.evaluate import load_mono_16k
+    from imse_keras.streaming import enhance_file_streaming as enhance_file
     from imse_keras.weights.load import load_pretrained
 
     out = Path(out_dir)
@@ -91,3 +103,36 @@ def run_demo(
     if clean_path is not None:
         echo(f"clean ref.  : {clean_path}")
     return result
+
+
+@click.command(cls=Command, aliases={"--out": ("--output", None)})
+@click.option("--output", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo_out"), show_default=True,
+              help="Folder for the clean, noisy and enhanced files.")
+@click.option("--noisy", type=click.Path(path_type=Path), default=None,
+              help="Enhance this recording instead of a synthesised example.  [default: none]")
+@click.option("--clean", type=click.Path(path_type=Path), default=None,
+              help="Clean reference of --noisy, to score the result.  [default: none]")
+@click.option("--noise", default="brown", show_default=True,
+              help="Noise of the synthesised example: white, pink, brown, babble, hum, clicks, "
+              "or a noise recording's path.")
+@click.option("--snr", "snr_db", type=float, default=5.0, show_default=True,
+              help="SNR of the synthesised example, dB.")
+@weights_option
+@threads_option
+@download_option
+def demo(out_dir, noisy, clean, noise, snr_db, weights, threads, download):
+    """Synthesise a noisy utterance, enhance it with the official model, and score it."""
+    from imse_keras.runtime import configure_tensorflow
+
+    configure_tensorflow(threads)
+    from imse_keras.audio_io import AudioError
+    from imse_keras.synth import SynthesisError
+    from imse_keras.weights import CheckpointError, DownloadError, WeightsNotFoundError
+
+    try:
+        run_demo(out_dir, noisy=noisy, clean=clean, weights=weights, noise=noise,
+                 snr_db=snr_db, allow_download=download, echo=click.echo)
+    except (AudioError, SynthesisError, CheckpointError, DownloadError,
+            WeightsNotFoundError, KeyError, ValueError) as err:
+        raise fail(str(err)) from err

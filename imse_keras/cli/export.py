@@ -1,7 +1,9 @@
 """``imse export`` and ``imse validate``: TFLite/LiteRT export and its check.
 
-Plain :func:`click.command` functions, registered on the main group with
-``main.add_command``. Exit codes as for every ``imse`` command: 0 success,
+``imse export -o`` follows the rule of every command: ``-o a.tflite`` writes
+``a.tflite`` and its contract ``a.json`` (one mode only), ``-o dir`` writes
+``dir/<preset>_<mode>.tflite`` per mode. ``--threads`` sets TensorFlow's
+intra-op threads and the LiteRT interpreter's alike. Exit codes as for every ``imse`` command: 0 success,
 1 a reported error (including a validation whose mean PESQ-WB drop exceeds
 ``--max-pesq-drop``), 2 a usage error. TensorFlow is imported inside the
 commands, so ``--help`` stays instant.
@@ -14,23 +16,31 @@ from pathlib import Path
 
 import click
 
-from imse_keras.cli_common import (
+from imse_keras.cli.options import (
+    Command,
+    as_folder,
+    deprecated,
     download_option as _download_option,
+    is_file_target,
+    legacy_report_options,
+    quiet_option,
+    report_output_option,
+    report_targets,
+    write_reports,
     fail as _fail,
     load_model_or_exit,
     tflite_enhancer_or_exit,
     overlap_option as _overlap_option,
     preset_option as _preset_option,
     threads_option as _threads_option,
+    resolve_threads,
     weights_option as _weights_option,
 )
 
 MODE_CHOICES = ("float32", "float16", "dynamic", "int8", "all")
 
-_tflite_threads_option = click.option(
-    "--tflite-threads", type=click.IntRange(1, 256), default=2, show_default=True,
-    help="LiteRT interpreter threads.",
-)
+#: Old spellings (hidden; one deprecation line each): --threads now sets both thread pools.
+_THREAD_ALIASES = {"--tflite-threads": ("--threads", None)}
 _max_drop_option = click.option(
     "--max-pesq-drop", type=click.FloatRange(min=0.0), default=0.05, show_default=True,
     help="Fail (exit 1) when the mean PESQ-WB of the TFLite model is lower than the float "
@@ -66,9 +76,35 @@ def _calibration(calib: str | None, count: int, preset: str, seed: int):
         raise _fail(str(err)) from err
 
 
+def _export_target(output, name, modes, preset) -> tuple[Path, str | None]:
+    """``(folder, file stem or None)`` from ``-o`` (and the deprecated ``--name``).
+
+    Raises :class:`click.UsageError` for a file name with several modes or an
+    extension other than .tflite.
+    """
+    if name is not None:
+        deprecated("--name NAME", "-o DIR/NAME.tflite")
+        if len(modes) > 1:
+            raise click.UsageError("--name needs a single --mode")
+        if output is not None and is_file_target(output):
+            raise click.UsageError("give -o DIR/NAME.tflite or --name NAME, not both")
+    if output is None:
+        return Path("tflite"), name
+    if not is_file_target(output):
+        return Path(output), name
+    if Path(output).suffix.lower() != ".tflite":
+        raise click.UsageError(f"-o {output}: an export is a .tflite file or a folder")
+    if len(modes) > 1:
+        raise click.UsageError(
+            f"-o {output} names one file but {len(modes)} modes are exported "
+            f"({', '.join(modes)}); give a folder (files are named {preset}_<mode>.tflite)"
+        )
+    return Path(output).parent, Path(output).stem
+
+
 def _validation_pairs(clean: Path, noisy: Path):
     from imse_keras.audio_io import AudioError
-    from imse_keras.evaluation import pair_files
+    from imse_keras.metrics.evaluate import pair_files
 
     try:
         return pair_files(clean, noisy)
@@ -76,17 +112,16 @@ def _validation_pairs(clean: Path, noisy: Path):
         raise _fail(str(err)) from err
 
 
-def _validate(model, preset, tflite_path, pairs, overlap, max_drop, tflite_threads, quiet,
-              weights):
+def _validate(model, preset, tflite_path, pairs, overlap, max_drop, threads, quiet, weights):
     """Run :func:`imse_keras.export.validate.validate_model`; library errors become exits."""
     from imse_keras.audio_io import AudioError
     from imse_keras.enhance import Enhancer
     from imse_keras.export.validate import validate_model
 
-    candidate = tflite_enhancer_or_exit(tflite_path, preset, tflite_threads, overlap)
+    candidate = tflite_enhancer_or_exit(tflite_path, preset, threads, overlap)
     reference = Enhancer.from_model(model, preset, overlap=overlap)
     settings = {"weights": weights or "g_best_pesq_3.399", "preset": preset, "overlap": overlap,
-                "tflite_threads": tflite_threads, "files": len(pairs),
+                "tflite_threads": resolve_threads(threads), "files": len(pairs),
                 "model_bytes": Path(tflite_path).stat().st_size}
     try:
         return validate_model(
@@ -98,16 +133,18 @@ def _validate(model, preset, tflite_path, pairs, overlap, max_drop, tflite_threa
         raise _fail(str(err)) from err
 
 
-@click.command()
+@click.command(cls=Command, aliases={**_THREAD_ALIASES, "--out-dir": ("--output", as_folder)})
 @click.option("--mode", "-m", "modes", type=click.Choice(MODE_CHOICES), multiple=True,
               default=("int8",), show_default=True,
               help="Export mode; repeat for several, or 'all'.")
 @_weights_option
 @_preset_option
-@click.option("--out-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("tflite"), show_default=True, help="Folder for the .tflite and .json files.")
-@click.option("--name", default=None,
-              help="File stem (one mode only)  [default: <preset>_<mode>, e.g. imse_int8]")
+# str, not Path: pathlib drops a trailing '/', which says "a folder" (-o models.v2/).
+@click.option("--output", "-o", type=click.Path(), default=None,
+              help="A .tflite file (one --mode; its .json contract is written beside it), or a "
+              "folder for <preset>_<mode>.tflite and .json per mode.  [default: tflite/]")
+@click.option("--name", default=None, hidden=True,
+              help="Deprecated: -o DIR/NAME.tflite.")
 @click.option("--calib", default=None, metavar="DIR|synth",
               help="int8 calibration audio: a folder of WAV/FLAC files (searched recursively, "
               "through the same front end as inference), or 'synth' for synthetic noisy speech "
@@ -132,12 +169,10 @@ def _validate(model, preset, tflite_path, pairs, overlap, max_drop, tflite_threa
 @_max_drop_option
 @_overlap_option
 @_threads_option
-@_tflite_threads_option
 @_download_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def export(modes, weights, preset, out_dir, name, calib, calib_count, calib_seed, frames,
-           float_weights, validate_dir, max_pesq_drop, overlap, threads, tflite_threads, download,
-           quiet):
+@quiet_option
+def export(modes, weights, preset, output, name, calib, calib_count, calib_seed, frames,
+           float_weights, validate_dir, max_pesq_drop, overlap, threads, download, quiet):
     """Export the model to TFLite/LiteRT (.tflite plus a .json I/O contract).
 
     Builtin ops only; the export fails if a Flex/custom op appears. int8 is
@@ -148,8 +183,7 @@ def export(modes, weights, preset, out_dir, name, calib, calib_count, calib_seed
     selected = list(POLICIES) if "all" in modes else list(dict.fromkeys(modes))
     if float_weights != "float16" and "int8" not in selected:
         raise click.UsageError("--float-weights applies to --mode int8 only")
-    if name is not None and len(selected) > 1:
-        raise click.UsageError("--name needs a single --mode")
+    out_dir, name = _export_target(output, name, selected, preset)
     if "int8" in selected and calib is None:
         raise click.UsageError("int8 needs calibration audio: --calib DIR (or --calib synth)")
     if frames == 0 and "int8" in selected:
@@ -189,7 +223,7 @@ def export(modes, weights, preset, out_dir, name, calib, calib_count, calib_seed
         )
         if pairs is not None:
             report = _validate(model, preset, art.model_path, pairs, overlap, max_pesq_drop,
-                               tflite_threads, quiet, weights)
+                               threads, quiet, weights)
             js, md = report.write(art.model_path.with_suffix(""))
             click.echo(f"{report.summary_line()} -> {js.name}, {md.name}")
             if not report.passed:
@@ -198,27 +232,25 @@ def export(modes, weights, preset, out_dir, name, calib, calib_count, calib_seed
         raise _fail("validation failed: " + "; ".join(failed))
 
 
-@click.command()
+@click.command(cls=Command, aliases=_THREAD_ALIASES)
 @click.option("--clean", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory of clean reference files.")
 @click.option("--noisy", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory of noisy files (same names as --clean).")
-@click.option("--model", "tflite_path", required=True,
+@click.option("--model", "model_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The .tflite file to check.")
 @_weights_option
 @_preset_option
 @_max_drop_option
 @_overlap_option
 @_threads_option
-@_tflite_threads_option
 @_download_option
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write the report as JSON here.")
-@click.option("--markdown", "md_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write the report as a markdown table here.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only the summary.")
-def validate(clean, noisy, tflite_path, weights, preset, max_pesq_drop, overlap, threads,
-             tflite_threads, download, json_path, md_path, quiet):
+@report_output_option("the report")
+@legacy_report_options
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar; print only the summary.  [default: off]")
+def validate(clean, noisy, model_path, weights, preset, max_pesq_drop, overlap, threads,
+             download, outputs, json_path, md_path, quiet):
     """Compare a .tflite with the float Keras model on a clean/noisy set.
 
     Both enhance every noisy file through the same front end; prints per-file
@@ -226,22 +258,19 @@ def validate(clean, noisy, tflite_path, weights, preset, max_pesq_drop, overlap,
     TFLite output against the float output. Exit 1 when the mean PESQ-WB drop
     exceeds --max-pesq-drop.
     """
-    if not tflite_path.is_file():
-        raise _fail(f"{tflite_path}: no such file")
+    targets = report_targets(outputs, json_path, md_path)
+    if not model_path.is_file():
+        raise _fail(f"{model_path}: no such file")
     pairs = _validation_pairs(clean, noisy)
     model = load_model_or_exit(weights, preset, threads, download)
-    report = _validate(model, preset, tflite_path, pairs, overlap, max_pesq_drop, tflite_threads,
+    report = _validate(model, preset, model_path, pairs, overlap, max_pesq_drop, threads,
                        quiet, weights)
     if not quiet:
         click.echo(report.table())
-    from imse_keras.atomic import write_text_atomic
+    import json
 
-    if json_path is not None:
-        import json
-
-        write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2, allow_nan=True) + "\n")
-    if md_path is not None:
-        write_text_atomic(md_path, report.to_markdown())
+    write_reports(targets, lambda: json.dumps(report.to_dict(), indent=2, allow_nan=True) + "\n",
+                  report.to_markdown)
     click.echo(report.summary_line())
     if not report.passed:
         raise _fail(

@@ -1,9 +1,8 @@
-"""File-level enhancement: map inputs to outputs and enhance one file.
+"""Where ``imse enhance`` writes: pair every input file with its output path.
 
-Outputs keep the input's sample rate, channel count, length and sample format
-(e.g. 44.1 kHz stereo FLAC PCM_24 in, the same out); the container follows the
-output's extension (``-o b.flac`` writes FLAC). They are written atomically, so
-an interrupted or failed run never leaves a half-written file.
+The ``-o`` rule of every command (:func:`imse_keras.cli.options.is_file_target`)
+applied to audio: one input file and an ``-o`` with an audio extension is a
+file; anything else is a folder where each output keeps its input's name.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from imse_keras.audio_io import AUDIO_EXTENSIONS, AudioError, find_audio_files
 _UNWRITTEN_AUDIO_EXTENSIONS = (".mp3", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wma",
                                ".aif", ".aiff", ".caf", ".w64", ".rf64", ".au", ".snd")
 
-__all__ = ["plan_outputs", "enhance_file"]
+__all__ = ["plan_outputs"]
 
 
 def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> list[tuple[Path, Path]]:
@@ -43,6 +42,7 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
         len(files) == 1
         and out.suffix.lower() in AUDIO_EXTENSIONS
         and not out.is_dir()
+        and not os.fspath(output).endswith(("/", os.sep))
         and Path(inputs[0]).is_file()
     )
     pairs = [(files[0], out)] if single_file else [(f, out / f.name) for f in files]
@@ -55,23 +55,3 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
         if dst.exists() and dst.resolve() == src.resolve():
             raise ValueError(f"refusing to overwrite the input {src}; choose another -o")
     return pairs
-
-
-def enhance_file(enhancer, src: str | os.PathLike, dst: str | os.PathLike,
-                 max_minutes: float | None = None) -> dict:
-    """Enhance ``src`` into ``dst`` with an :class:`imse_keras.enhance.Enhancer`.
-
-    The file is streamed (see :mod:`imse_keras.streaming`): memory stays
-    bounded for recordings of any length. ``max_minutes`` refuses longer
-    files (channel-minutes), stating their cost.
-
-    Returns:
-        ``{"input", "output", "seconds", "sample_rate", "channels"}``.
-
-    Raises:
-        AudioError: unreadable, empty, too long or non-finite input;
-            unwritable output. Nothing is written then.
-    """
-    from imse_keras.streaming import enhance_file_streaming
-
-    return enhance_file_streaming(enhancer, src, dst, max_minutes=max_minutes)

@@ -29,11 +29,18 @@ def _einsum_macs(equation: str, inputs) -> int:
 
 
 def count_macs(model, num_frames: int) -> int:
-    """MACs of one forward pass of ``model`` on a ``[1, F, num_frames]`` input."""
+    """MACs of one forward pass of ``model`` on inputs of ``num_frames`` frames.
+
+    Each input's one unknown (time) axis is set to ``num_frames`` and its batch
+    to 1, so ``[B, T, F]`` and ``[B, F, T]`` inputs are counted alike.
+    """
     import tensorflow as tf
 
-    f = model.inputs[0].shape[1]
-    spec = [tf.TensorSpec((1, f, num_frames), tf.float32)] * len(model.inputs)
+    def fixed(shape):
+        dims = [int(d) if d is not None else None for d in shape[1:]]
+        return (1, *(num_frames if d is None else d for d in dims))
+
+    spec = [tf.TensorSpec(fixed(x.shape), tf.float32) for x in model.inputs]
     graph = (
         tf.function(lambda *xs: model(list(xs), training=False))
         .get_concrete_function(*spec)
