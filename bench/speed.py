@@ -92,11 +92,10 @@ def _backends(args, cfg, x):
     mag, pha = segment_features(x, cfg)  # [1, T, F]
     model = load_pretrained(args.weights, progress=False)
     macs = count_macs(model, cfg.segment_frames)
-    mag_ft = tf.constant(np.swapaxes(mag, 1, 2))
-    pha_ft = tf.constant(np.swapaxes(pha, 1, 2))
+    mag_t, pha_t = tf.constant(mag), tf.constant(pha)
     forward = tf.function(lambda a, b: model([a, b], training=False))
     rows = [("Keras float32", 1, 4 * model.count_params(), macs,
-             lambda: forward(mag_ft, pha_ft)[0].numpy())]
+             lambda: forward(mag_t, pha_t)[0].numpy())]
     tflite_dir = Path(args.tflite_dir)
     paths = [tflite_dir / f"imse_{m}.tflite" for m in MODES]
     paths += [Path(p) for p in args.tflite]

@@ -57,7 +57,7 @@ def build_discriminator(num_freqs: int = 256, channels: int = 16, name: str = "m
 
     Returns:
         ``keras.Model`` with inputs ``[clean_mag_c, est_mag_c]``, each
-        ``[B, F, T]`` (any T >= 16), and output ``[B, 1]``.
+        ``[B, T, F]`` (any T >= 16), and output ``[B, 1]``.
     """
     if channels < 1 or num_freqs < 16:
         raise ValueError(
@@ -65,9 +65,10 @@ def build_discriminator(num_freqs: int = 256, channels: int = 16, name: str = "m
             f"num_freqs={num_freqs}"
         )
     sn = keras.layers.SpectralNormalization
-    clean = keras.Input((num_freqs, None), name="clean_mag_c")
-    est = keras.Input((num_freqs, None), name="est_mag_c")
-    # [B, F, T] x 2 -> [B, F, T, 2] (channels last; torch stacks on dim 1).
+    clean = keras.Input((None, num_freqs), name="clean_mag_c")
+    est = keras.Input((None, num_freqs), name="est_mag_c")
+    # [B, T, F] x 2 -> [B, T, F, 2] (channels last; torch stacks [B, F, T] on
+    # dim 1, so its 4x4 kernels are these transposed).
     x = ops.stack([clean, est], axis=-1)
     for i, mult in enumerate((1, 2, 4, 8)):
         x = keras.layers.ZeroPadding2D(1, name=f"pad{i}")(x)

@@ -4,7 +4,7 @@
 normalisation, segmentation into fixed-length segments, the STFT and its
 inverse, resampling and channel handling. The network itself is a
 ``SpectralBackend``: a callable from ``(mag_c, pha)`` to ``(mag_c_out, pha_out)``,
-each ``[B, F, T]`` float32. A Keras model and a LiteRT interpreter both fit.
+each ``[B, T, F]`` float32 (frames first). A Keras model and a LiteRT interpreter both fit.
 
 ``Enhancer.from_preset("imse")`` is the one-line start; its defaults (overlap
 :data:`imse_keras.config.DEFAULT_OVERLAP`, batch size) are those of
@@ -28,7 +28,7 @@ from imse_keras.dsp.stft import mag_pha_istft, mag_pha_stft
 
 __all__ = ["Enhancer", "SpectralBackend", "keras_backend"]
 
-#: ``(mag_c [B, F, T], pha [B, F, T]) -> (mag_c_out [B, F, T], pha_out [B, F, T])``.
+#: ``(mag_c [B, T, F], pha [B, T, F]) -> (mag_c_out [B, T, F], pha_out [B, T, F])``.
 SpectralBackend = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 

@@ -1,7 +1,7 @@
 """Generator losses of the official IMSE/MP-SENet recipe, in ``keras.ops``.
 
-Tensor layout everywhere: magnitudes and phases ``[B, F, T]``, complex spectra
-``[B, F, T, 2]`` (compressed real, imaginary), as produced by
+Tensor layout everywhere: magnitudes and phases ``[B, T, F]``, complex spectra
+``[B, T, F, 2]`` (compressed real, imaginary), as produced by
 :func:`imse_keras.model.build_model`.
 
 Generator loss (SPEC section 3, without the metric term, which needs the
@@ -49,12 +49,12 @@ def first_difference(x, axis: int):
 
 
 def magnitude_loss(mag_true, mag_pred):
-    """MSE of compressed magnitudes ``[B, F, T]``."""
+    """MSE of compressed magnitudes ``[B, T, F]``."""
     return ops.mean(ops.square(mag_true - mag_pred))
 
 
 def complex_loss(com_true, com_pred):
-    """2 x MSE of compressed complex spectra ``[B, F, T, 2]`` (official factor)."""
+    """2 x MSE of compressed complex spectra ``[B, T, F, 2]`` (official factor)."""
     return 2.0 * ops.mean(ops.square(com_true - com_pred))
 
 
@@ -62,15 +62,15 @@ def phase_losses(pha_true, pha_pred):
     """Anti-wrapping instantaneous-phase, group-delay and IAF losses.
 
     Args:
-        pha_true, pha_pred: phases ``[B, F, T]``, radians.
+        pha_true, pha_pred: phases ``[B, T, F]``, radians.
 
     Returns:
         ``(ip, gd, iaf)`` scalars: IP on the phase error, GD on its first
-        difference along frequency (axis 1), IAF along time (axis 2).
+        difference along frequency (axis 2), IAF along time (axis 1).
     """
     ip = ops.mean(anti_wrapping(pha_true - pha_pred))
-    gd = ops.mean(anti_wrapping(first_difference(pha_true, 1) - first_difference(pha_pred, 1)))
-    iaf = ops.mean(anti_wrapping(first_difference(pha_true, 2) - first_difference(pha_pred, 2)))
+    gd = ops.mean(anti_wrapping(first_difference(pha_true, 2) - first_difference(pha_pred, 2)))
+    iaf = ops.mean(anti_wrapping(first_difference(pha_true, 1) - first_difference(pha_pred, 1)))
     return ip, gd, iaf
 
 

@@ -1,8 +1,10 @@
 """The IMSE generator as a Keras functional model.
 
-Internal layout is channels-last ``[B, T, F, C]`` (T = frames, F = bins). The
-model's own inputs and outputs keep the official ``[B, F, T]`` convention so
-that a PyTorch user's arrays go in unchanged.
+Layout: frames first everywhere. The model's inputs and outputs are
+``[B, T, F]`` (T = frames, F = bins), the layout of
+:class:`imse_keras.frontend.FrontEnd` features; internally channels-last
+``[B, T, F, C]``. (The official PyTorch code uses ``[B, F, T]``: transpose a
+PyTorch user's arrays with ``swapaxes(1, 2)``.)
 """
 
 from __future__ import annotations
@@ -83,16 +85,14 @@ def _decoder_trunk(x, prefix: str, cfg: IMSEConfig):
     )(x)
 
 
-def _ft_to_tf1(t, f: int, name: str):
-    """``[B, F, T]`` -> ``[B, T, F, 1]``."""
-    t = keras.layers.Permute((2, 1), name=f"{name}_permute")(t)
+def _tf_to_tf1(t, f: int, name: str):
+    """``[B, T, F]`` -> ``[B, T, F, 1]``."""
     return keras.layers.Reshape((-1, f, 1), name=name)(t)
 
 
-def _tf1_to_ft(t, f: int, name: str):
-    """``[B, T, F, 1]`` -> ``[B, F, T]``."""
-    t = keras.layers.Reshape((-1, f), name=f"{name}_squeeze")(t)
-    return keras.layers.Permute((2, 1), name=name)(t)
+def _tf1_to_tf(t, f: int, name: str):
+    """``[B, T, F, 1]`` -> ``[B, T, F]``."""
+    return keras.layers.Reshape((-1, f), name=name)(t)
 
 
 def check_frames(num_frames: int) -> None:
@@ -109,11 +109,11 @@ def _build_graph(cfg: IMSEConfig, num_frames: int | None):
     check_frames(num_frames)
     c, f = cfg.dense_channel, cfg.num_freqs
 
-    # === Inputs: [B, F, T] -> [B, T, F, 2] ===
-    mag_in = keras.Input((f, num_frames), name="mag_c")
-    pha_in = keras.Input((f, num_frames), name="pha")
+    # === Inputs: [B, T, F] -> [B, T, F, 2] ===
+    mag_in = keras.Input((num_frames, f), name="mag_c")
+    pha_in = keras.Input((num_frames, f), name="pha")
     x = keras.layers.Concatenate(name="stack_inputs")(
-        [_ft_to_tf1(mag_in, f, "mag_tf"), _ft_to_tf1(pha_in, f, "pha_tf")]
+        [_tf_to_tf1(mag_in, f, "mag_tf"), _tf_to_tf1(pha_in, f, "pha_tf")]
     )
 
     # === Dense encoder: [B, T, F, 2] -> [B, T, F/2, C] ===
@@ -175,9 +175,9 @@ def _build_graph(cfg: IMSEConfig, num_frames: int | None):
     imag = keras.layers.Conv2D(1, 1, name="phadec_conv_i")(p)
     phase = Atan2(name="phase")([real, imag])
 
-    # === Outputs back to [B, F, T] ===
-    mag_out = keras.layers.Multiply(name="mag_c_out")([mag_in, _tf1_to_ft(mask, f, "mask_ft")])
-    pha_out = keras.layers.Identity(name="pha_out")(_tf1_to_ft(phase, f, "phase_ft"))
+    # === Outputs back to [B, T, F] ===
+    mag_out = keras.layers.Multiply(name="mag_c_out")([mag_in, _tf1_to_tf(mask, f, "mask_tf")])
+    pha_out = keras.layers.Identity(name="pha_out")(_tf1_to_tf(phase, f, "phase_tf"))
     com_out = PolarToCartesian(name="com_out")([mag_out, pha_out])
     return [mag_in, pha_in], [mag_out, pha_out, com_out]
 
@@ -188,13 +188,15 @@ class IMSE(keras.Model):
 
     Called as ``mag_c_out, pha_out, com_out = model([mag_c, pha])``, with
 
-    * inputs ``mag_c`` ``[B, F, T]`` (compressed magnitude ``|X|**0.3``) and
-      ``pha`` ``[B, F, T]`` (phase in radians), F = ``n_fft // 2 + 1`` = 256;
-    * outputs ``mag_c_out`` ``[B, F, T]``, ``pha_out`` ``[B, F, T]`` and
-      ``com_out`` ``[B, F, T, 2]`` (compressed real/imaginary parts).
+    * inputs ``mag_c`` ``[B, T, F]`` (compressed magnitude ``|X|**0.3``) and
+      ``pha`` ``[B, T, F]`` (phase in radians), F = ``n_fft // 2 + 1`` = 256,
+      frames first as :meth:`imse_keras.frontend.FrontEnd.features` gives them;
+    * outputs ``mag_c_out`` ``[B, T, F]``, ``pha_out`` ``[B, T, F]`` and
+      ``com_out`` ``[B, T, F, 2]`` (compressed real/imaginary parts).
 
     T must be a multiple of 4; it may change from call to call. Internally the
-    layout is channels-last ``[B, T, F, C]``.
+    layout is channels-last ``[B, T, F, C]``. (The official PyTorch model is
+    ``[B, F, T]``; transpose its arrays with ``swapaxes(1, 2)``.)
 
     The constructor arguments are the fields of :class:`IMSEConfig` (network and
     front-end numbers) plus ``num_frames``; :meth:`get_config` returns them, so

@@ -113,8 +113,8 @@ def tiny_model():
 class LinearBackend:
     """A fixed, well-conditioned stand-in for the network (a ``SpectralBackend``).
 
-    ``mag_out[b, f, t] = gain[f] * mag_c[b, f, t]`` and ``pha_out = pha``, all
-    ``[B, F, T]`` float32. One multiplication per element: a segment's output is
+    ``mag_out[b, t, f] = gain[f] * mag_c[b, t, f]`` and ``pha_out = pha``, all
+    ``[B, T, F]`` float32. One multiplication per element: a segment's output is
     bit-identical whatever batch it travels in, and a 1-ulp change of the input
     moves the output by about 1 ulp (a random-weight model amplifies it ~100x and
     can flip a phase). So tests of batching, streaming and overlap compare exactly
@@ -129,12 +129,12 @@ class LinearBackend:
 
         if gain is None:
             gain = np.ones(num_freqs, np.float32)
-        self.gain = np.asarray(gain, np.float32).reshape(num_freqs, 1)
+        self.gain = np.asarray(gain, np.float32).reshape(1, num_freqs)
         self.calls: list[int] = []
 
     def __call__(self, mag_c, pha):
         assert mag_c.dtype == pha.dtype == "float32" and mag_c.shape == pha.shape
-        assert mag_c.ndim == 3 and mag_c.shape[1] == self.gain.shape[0], mag_c.shape
+        assert mag_c.ndim == 3 and mag_c.shape[2] == self.gain.shape[1], mag_c.shape
         self.calls.append(mag_c.shape[0])
         return mag_c * self.gain, pha.copy()
 

@@ -127,7 +127,7 @@ def test_features_use_the_noisy_norm_for_both():
     np.testing.assert_allclose(wav, c * norm, rtol=1e-5)
     ref_m, ref_p = mag_pha_stft((n * norm).astype("float32"))
     np.testing.assert_allclose(nm, ref_m, rtol=1e-4, atol=1e-5)
-    assert nm.shape == (256, 64) and com.shape == (256, 64, 2)
+    assert nm.shape == (64, 256) and com.shape == (64, 256, 2)
     np.testing.assert_allclose(com[..., 0], cm * np.cos(cpha), atol=1e-6)
 
 
@@ -137,8 +137,8 @@ def test_dataset_batches(tmp_path):
     pairs, _ = prepare_pairs(tmp_path / "clean", tmp_path / "noisy", tmp_path / "cache")
     ds = make_dataset(pair_source(pairs, seed=0), "tiny", batch_size=2, segment_size=6300)
     (x_mag, x_pha), y = next(iter(ds))
-    assert x_mag.shape == (2, 256, 64) and x_pha.shape == (2, 256, 64)
-    assert y["com"].shape == (2, 256, 64, 2) and y["wav"].shape == (2, 6300)
+    assert x_mag.shape == (2, 64, 256) and x_pha.shape == (2, 64, 256)
+    assert y["com"].shape == (2, 64, 256, 2) and y["wav"].shape == (2, 6300)
     with pytest.raises(ValueError, match="divisible by 4"):
         make_dataset(pair_source(pairs), "tiny", segment_size=6000)
 

@@ -182,8 +182,8 @@ def test_calibration_matches_the_enhancer_front_end():
     assert mag.shape == (2, get_config("tiny").segment_frames, 256)  # last segment flush with the end
     x, _ = rms_normalize(noisy)
     ref_m, ref_p = mag_pha_stft(x[-SEG:], 510, 100, 0.3)
-    np.testing.assert_allclose(mag[1], ref_m.T, atol=1e-6)
-    np.testing.assert_allclose(pha[1], ref_p.T, atol=1e-6)
+    np.testing.assert_allclose(mag[1], ref_m, atol=1e-6)
+    np.testing.assert_allclose(pha[1], ref_p, atol=1e-6)
 
 
 def test_calibration_subsamples_and_skips_silence(calibration):
@@ -205,7 +205,7 @@ def test_export_graph_matches_the_keras_model(tiny_model, export_graph, features
     mag, pha = features
     names = ("mask", "phadec_conv_r", "phadec_conv_i")
     probe = keras.Model(tiny_model.inputs, [tiny_model.get_layer(n).output for n in names])
-    ref = probe.predict_on_batch([np.swapaxes(mag, 1, 2), np.swapaxes(pha, 1, 2)])
+    ref = probe.predict_on_batch([mag, pha])
     out = export_graph.predict_on_batch([mag, pha])
     for key, r in zip(("mask", "phase_r", "phase_i"), ref):
         np.testing.assert_allclose(out[key], r[..., 0], atol=2e-5, rtol=1e-5)
@@ -240,9 +240,8 @@ def test_float32_matches_keras_within_1e4(converted, export_graph, tiny_model, f
     for key in ref:  # within 1e-4 of the output's scale
         assert np.max(np.abs(out[key] - ref[key])) <= 1e-4 * np.max(np.abs(ref[key])), key
     # Called like the Keras model, the magnitude branch matches too.
-    mag_out, _, _ = tiny_model.predict_on_batch([np.swapaxes(mag, 1, 2), np.swapaxes(pha, 1, 2)])
-    mag_lite, _, com = LiteRTModel(converted["float32"].model)([np.swapaxes(mag, 1, 2),
-                                                               np.swapaxes(pha, 1, 2)])
+    mag_out, _, _ = tiny_model.predict_on_batch([mag, pha])
+    mag_lite, _, com = LiteRTModel(converted["float32"].model)([mag, pha])
     assert np.max(np.abs(mag_lite - mag_out)) <= 1e-4 * np.max(np.abs(mag_out))
     assert com.shape == mag_lite.shape + (2,)
 
@@ -474,14 +473,14 @@ def test_runner_handles_lengths_and_batches(tiny_model):
     assert runner.num_frames is None
     rng = np.random.default_rng(5)
     for batch, frames in ((1, 64), (3, 100), (2, 308), (1, 64)):
-        mag = rng.uniform(0, 2, (batch, 256, frames)).astype("float32")
-        pha = rng.uniform(-np.pi, np.pi, (batch, 256, frames)).astype("float32")
+        mag = rng.uniform(0, 2, (batch, frames, 256)).astype("float32")
+        pha = rng.uniform(-np.pi, np.pi, (batch, frames, 256)).astype("float32")
         ref = tiny_model.predict_on_batch([mag, pha])
         out = runner([mag, pha])
         assert [o.shape for o in out] == [r.shape for r in ref]
         assert np.max(np.abs(out[0] - ref[0])) <= 1e-4 * np.max(np.abs(ref[0]))
     with pytest.raises(ValueError, match="multiple of 4"):
-        runner.spectral(mag[..., :30], pha[..., :30])
+        runner.spectral(mag[:, :30], pha[:, :30])
 
 
 def test_fixed_length_runner_refuses_other_lengths(written):
@@ -490,7 +489,7 @@ def test_fixed_length_runner_refuses_other_lengths(written):
     runner = LiteRTModel(written["float32"], num_threads=1)
     assert runner.num_frames == 308
     with pytest.raises(ValueError, match="exported for T=308"):
-        runner.spectral(np.zeros((1, 256, 64), np.float32), np.zeros((1, 256, 64), np.float32))
+        runner.spectral(np.zeros((1, 64, 256), np.float32), np.zeros((1, 64, 256), np.float32))
     with pytest.raises(FileNotFoundError):
         LiteRTModel(written["float32"].with_name("missing.tflite"))
 

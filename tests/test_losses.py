@@ -19,6 +19,9 @@ def _aw(x):
 
 
 def _official_phase_losses(pr, pg):
+    """The official code's losses, on ``[B, T, F]`` phases (ours), which it holds
+    as ``[B, F, T]``: transposed here, at the boundary."""
+    pr, pg = pr.swapaxes(1, 2), pg.swapaxes(1, 2)
     f, t = pr.shape[1], pr.shape[2]
     gd_m, iaf_m = _official_matrix(f), _official_matrix(t)
     gd_r, gd_g = pr.transpose(0, 2, 1) @ gd_m, pg.transpose(0, 2, 1) @ gd_m
@@ -29,7 +32,7 @@ def _official_phase_losses(pr, pg):
 @pytest.fixture
 def phases():
     rng = np.random.default_rng(0)
-    shape = (2, 16, 12)
+    shape = (2, 12, 16)  # [B, T, F]
     return (rng.uniform(-np.pi, np.pi, shape).astype("float32"),
             rng.uniform(-np.pi, np.pi, shape).astype("float32"))
 
@@ -88,7 +91,7 @@ def test_discriminator_shape_range_and_params():
     assert trainable == 181_650
     assert d.count_params() == 181_955
     rng = np.random.default_rng(0)
-    x = rng.random((2, 256, 64)).astype("float32")
+    x = rng.random((2, 64, 256)).astype("float32")  # [B, T, F]
     out = np.asarray(d([x, x], training=False))
     assert out.shape == (2, 1)
     assert np.all((out > 0) & (out < 1))

@@ -36,10 +36,13 @@ def _tiny_perturbed() -> keras.Model:
 
 
 def _inputs(batch: int, frames: int, seed: int = 0):
+    """``(mag_c, pha)`` ``[batch, frames, F]``; drawn ``[B, F, T]`` and transposed, so
+    the values (and the measured bounds below) are those of the earlier layout."""
     rng = np.random.default_rng(seed)
     mag = rng.uniform(0.0, 2.0, (batch, F, frames)).astype(np.float32)
     pha = rng.uniform(-np.pi, np.pi, (batch, F, frames)).astype(np.float32)
-    return mag, pha
+    return (np.ascontiguousarray(np.swapaxes(mag, 1, 2)),
+            np.ascontiguousarray(np.swapaxes(pha, 1, 2)))
 
 
 def _run(model, mag, pha):
@@ -94,11 +97,11 @@ def test_seven_stages_of_four_blocks():
 def test_model_signature_and_intermediate_layouts():
     model = _model("tiny")
     c = get_config("tiny").dense_channel
-    assert [tuple(i.shape) for i in model.inputs] == [(None, F, None)] * 2
+    assert [tuple(i.shape) for i in model.inputs] == [(None, None, F)] * 2
     assert [tuple(o.shape) for o in model.outputs] == [
-        (None, F, None),
-        (None, F, None),
-        (None, F, None, 2),
+        (None, None, F),
+        (None, None, F),
+        (None, None, F, 2),
     ]
     expected = {
         "dense_encoder_out": (None, None, F // 2, c),
@@ -117,7 +120,7 @@ def test_one_model_takes_any_multiple_of_four_frames():
     n_weights = len(model.weights)
     for frames in (8, 12, 100):
         outs = _run(model, *_inputs(1, frames, seed=frames))
-        assert [o.shape for o in outs] == [(1, F, frames), (1, F, frames), (1, F, frames, 2)]
+        assert [o.shape for o in outs] == [(1, frames, F), (1, frames, F), (1, frames, F, 2)]
         assert all(np.all(np.isfinite(o)) for o in outs)
     assert len(model.weights) == n_weights  # nothing was rebuilt
 
@@ -128,13 +131,13 @@ def test_compiled_calls_take_any_multiple_of_four_frames():
     model = _model("tiny")
     for frames in (8, 12):
         outs = model.predict(list(_inputs(1, frames)), verbose=0)
-        assert outs[2].shape == (1, F, frames, 2)
-    spec = tf.TensorSpec((None, F, None), tf.float32)
+        assert outs[2].shape == (1, frames, F, 2)
+    spec = tf.TensorSpec((None, None, F), tf.float32)
     fn = tf.function(lambda m, p: model([m, p])).get_concrete_function(spec, spec)
     assert [o.shape.as_list() for o in fn.structured_outputs] == [
-        [None, F, None],
-        [None, F, None],
-        [None, F, None, 2],
+        [None, None, F],
+        [None, None, F],
+        [None, None, F, 2],
     ]
 
 
@@ -146,8 +149,8 @@ def test_num_frames_must_be_a_positive_multiple_of_four(frames):
 
 def test_fixed_num_frames_is_in_the_signature():
     model = build_model("tiny", num_frames=8)
-    assert [tuple(i.shape) for i in model.inputs] == [(None, F, 8)] * 2
-    assert tuple(model.outputs[2].shape) == (None, F, 8, 2)
+    assert [tuple(i.shape) for i in model.inputs] == [(None, 8, F)] * 2
+    assert tuple(model.outputs[2].shape) == (None, 8, F, 2)
 
 
 # --- Outputs -------------------------------------------------------------------------

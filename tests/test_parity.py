@@ -33,6 +33,18 @@ INTERMEDIATES = {
     "phase": "io/phase_decoder_out",
 }
 ATOL = 1e-4
+# Model I/O the fixtures record in torch's [B, F, T] (com [B, F, T, 2]); ours is
+# frames-first [B, T, F]: they are transposed once, on loading.
+_FT_KEYS = ("io/noisy_mag", "io/noisy_pha", "io/denoised_mag", "io/denoised_pha",
+            "io/denoised_com")
+
+
+def _load_fixture(path) -> dict:
+    with np.load(path) as data:
+        z = {k: data[k] for k in data.files}
+    for key in _FT_KEYS:
+        z[key] = np.swapaxes(z[key], 1, 2)
+    return z
 
 
 def _wrapped(a, b):
@@ -42,8 +54,8 @@ def _wrapped(a, b):
 
 @pytest.fixture(scope="module", params=FIXTURES)
 def parity(request, shared_dir):
-    z = np.load(shared_dir / "parity" / f"{request.param}.npz")
-    state = {k: z[k] for k in z.files if not k.startswith("io/")}
+    z = _load_fixture(shared_dir / "parity" / f"{request.param}.npz")
+    state = {k: v for k, v in z.items() if not k.startswith("io/")}
     cfg = get_config("imse")
     model = build_model(cfg)
     load_torch_weights(model, state, cfg)
@@ -102,8 +114,8 @@ def test_phase_and_complex_output(parity):
 @pytest.mark.slow  # a float64 official-size model: ~10 s CPU; characterises the fixture
 def test_phase_reference_is_float32_limited(shared_dir):
     """The PyTorch float32 phase is itself > 1e-4 from a float64 evaluation."""
-    z = np.load(shared_dir / "parity" / "imse_pretrained_3399.npz")
-    state = {k: z[k] for k in z.files if not k.startswith("io/")}
+    z = _load_fixture(shared_dir / "parity" / "imse_pretrained_3399.npz")
+    state = {k: v for k, v in z.items() if not k.startswith("io/")}
     cfg = get_config("imse")
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float64")

@@ -143,8 +143,8 @@ def test_pesq_target_failure_is_flagged():
     from imse_keras.config import get_config
 
     # Silent references: PESQ is undefined, the D term is skipped (ok = 0).
-    t, ok = pesq_targets(np.zeros((1, SEGMENT), "float32"), np.zeros((1, 256, 64), "float32"),
-                         np.zeros((1, 256, 64), "float32"), get_config("tiny"))
+    t, ok = pesq_targets(np.zeros((1, SEGMENT), "float32"), np.zeros((1, 64, 256), "float32"),
+                         np.zeros((1, 64, 256), "float32"), get_config("tiny"))
     assert ok == 0.0 and t.shape == (1,)
 
 

@@ -87,32 +87,29 @@ def _i8(path: Path, x) -> None:
     np.ascontiguousarray(x).tofile(path)
 
 
-def _frames_first(x: np.ndarray) -> np.ndarray:
-    return np.swapaxes(x, -1, -2)
-
-
 def golden(out: Path) -> None:
     out.mkdir(parents=True)
     manifest: dict = {"n_fft": N_FFT, "hop_length": HOP, "compress_factor": CF, "num_freqs": 256}
     for name, n, seed in (("wave_a", 3001, 5), ("wave_b", 2950, 6)):
         x = _speechy(n, seed, 10.0)
-        mag_c, pha = mag_pha_stft(x, N_FFT, HOP, CF)  # [F, T]
+        mag_c, pha = mag_pha_stft(x, N_FFT, HOP, CF)  # [T, F]
         y = mag_pha_istft(mag_c, pha, N_FFT, HOP, CF, length=n)
         _f32(out / f"{name}.f32", x)
-        _f32(out / f"{name}_mag_c.f32", _frames_first(mag_c))
-        _f32(out / f"{name}_pha.f32", _frames_first(pha))
+        _f32(out / f"{name}_mag_c.f32", mag_c)
+        _f32(out / f"{name}_pha.f32", pha)
         _f32(out / f"{name}_istft.f32", y)
-        manifest[name] = {"samples": n, "frames": int(mag_c.shape[1])}
+        manifest[name] = {"samples": n, "frames": int(mag_c.shape[0])}
 
     # An iSTFT of an arbitrary spectrum, longer than its frames cover.
     rng = np.random.default_rng(7)
     t = 31
-    mag_c = rng.uniform(0.0, 2.0, (256, t)).astype(np.float32)
-    pha = rng.uniform(-np.pi, np.pi, (256, t)).astype(np.float32)
+    # Drawn [F, T] and transposed to [T, F]: the same values as before the layout change.
+    mag_c = rng.uniform(0.0, 2.0, (256, t)).astype(np.float32).T
+    pha = rng.uniform(-np.pi, np.pi, (256, t)).astype(np.float32).T
     length = HOP * (t - 1) + N_FFT // 2 + 45  # 45 samples past the last frame: zeros
     y = mag_pha_istft(mag_c, pha, N_FFT, HOP, CF, length=length)
-    _f32(out / "rand_mag_c.f32", _frames_first(mag_c))
-    _f32(out / "rand_pha.f32", _frames_first(pha))
+    _f32(out / "rand_mag_c.f32", mag_c)
+    _f32(out / "rand_pha.f32", pha)
     _f32(out / "rand_istft.f32", y)
     manifest["rand"] = {"frames": t, "length": length}
 

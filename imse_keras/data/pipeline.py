@@ -6,8 +6,8 @@ the *noisy* crop (``sqrt(n / sum(noisy ** 2))``), as inference normalises its
 input, and turned into the network's features with the numpy STFT used at
 inference (:func:`imse_keras.dsp.stft.mag_pha_stft`).
 
-Batches are ``(x, y)`` with ``x = (noisy_mag_c, noisy_pha)`` each ``[B, F, T]``
-and ``y = {"mag": [B, F, T], "pha": [B, F, T], "com": [B, F, T, 2],
+Batches are ``(x, y)`` with ``x = (noisy_mag_c, noisy_pha)`` each ``[B, T, F]``
+and ``y = {"mag": [B, T, F], "pha": [B, T, F], "com": [B, T, F, 2],
 "wav": [B, segment_size]}`` (clean targets; ``wav`` feeds the PESQ target of
 the metric discriminator).
 """
@@ -49,7 +49,7 @@ def features(clean: np.ndarray, noisy: np.ndarray, config: IMSEConfig):
 
     Returns:
         ``(noisy_mag, noisy_pha, clean_mag, clean_pha, clean_com, clean_wav)``,
-        float32, ``[F, T]`` x 4, ``[F, T, 2]`` and ``[n]``.
+        float32, ``[T, F]`` x 4, ``[T, F, 2]`` and ``[n]``.
     """
     noisy_n, norm = rms_normalize(noisy)
     clean_n = (clean * norm).astype(np.float32)
@@ -148,13 +148,13 @@ def make_dataset(
             nm, npha, cm, cpha, com, wav = features(c, n, config)
             yield (nm, npha), {"mag": cm, "pha": cpha, "com": com, "wav": wav}
 
-    spec = tf.TensorSpec((f, frames), tf.float32)
+    spec = tf.TensorSpec((frames, f), tf.float32)
     signature = (
         (spec, spec),
         {
             "mag": spec,
             "pha": spec,
-            "com": tf.TensorSpec((f, frames, 2), tf.float32),
+            "com": tf.TensorSpec((frames, f, 2), tf.float32),
             "wav": tf.TensorSpec((size,), tf.float32),
         },
     )

@@ -3,8 +3,8 @@
 A :class:`CalibrationSet` holds model inputs exactly as the
 :class:`~imse_keras.enhance.Enhancer` produces them at inference: per-file RMS
 normalisation, 30,700-sample segments (the last one flush with the end of the
-file, a short file zero-padded), the STFT, ``|X| ** 0.3`` and the phase, in the
-export graph's frames-first layout ``[T, F]``. Calibrating on anything else
+file, a short file zero-padded), the STFT, ``|X| ** 0.3`` and the phase, frames first ``[T, F]`` (the layout of
+the model and the export graph). Calibrating on anything else
 (random numbers, unnormalised audio) gives int8 ranges that do not fit what
 the model sees on a phone.
 
@@ -95,8 +95,7 @@ def segment_features(x: np.ndarray, config: IMSEConfig | str = "imse") -> tuple[
     x_norm, _ = rms_normalize(np.asarray(x, dtype=np.float32))
     plan = plan_segments(len(x_norm), cfg.segment_size)
     segments = split_segments(x_norm, plan, cfg.segment_size)
-    mag_c, pha = mag_pha_stft(segments, cfg.n_fft, cfg.hop_length, cfg.compress_factor)
-    return np.swapaxes(mag_c, 1, 2), np.swapaxes(pha, 1, 2)
+    return mag_pha_stft(segments, cfg.n_fft, cfg.hop_length, cfg.compress_factor)
 
 
 def _pick(n_total: int, count: int, seed: int) -> np.ndarray:

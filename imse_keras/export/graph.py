@@ -43,9 +43,6 @@ __all__ = ["build_export_model", "EXPORT_INPUTS", "EXPORT_OUTPUTS"]
 
 # Layers of build_model() whose outputs the export graph returns, by output name.
 _SOURCE_LAYERS = {"mask": "mask", "phase_r": "phadec_conv_r", "phase_i": "phadec_conv_i"}
-# The [B, F, T] -> [B, T, F] transposes at the model's input; the export inputs
-# are already frames-first.
-_INPUT_PERMUTES = ("mag_tf_permute", "pha_tf_permute")
 # The first conv reads concat([mag, pha]); the export applies it per input.
 _INPUT_CONCAT, _INPUT_CONV = "stack_inputs", "enc_conv1"
 
@@ -105,8 +102,6 @@ def build_export_model(
 
     def call(layer, *args, **kwargs):
         if isinstance(layer, SKFF):
-            return args[0]
-        if layer.name in _INPUT_PERMUTES:
             return args[0]
         if layer.name == _INPUT_CONCAT:
             concatenated["inputs"] = list(args[0])

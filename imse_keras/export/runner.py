@@ -4,8 +4,8 @@
 from :func:`imse_keras.export.convert.convert_model` and does on the host what
 the contract (``tflite/README.md``) asks of any caller:
 
-* transpose ``[B, F, T]`` inputs to the graph's frames-first ``[1, T, F]`` and
-  run the batch one item at a time (the graph has batch 1);
+* feed ``[B, T, F]`` inputs (the one layout of the package, the graph's
+  ``[1, T, F]``) one batch item at a time (the graph has batch 1);
 * for int8 I/O, quantize inputs as ``clip(round_half_away(x / scale) + zero_point,
   -128, 127)`` and dequantize outputs as ``(q - zero_point) * scale``;
 * resize a dynamic-T graph to the input's T (a fixed-T graph only takes its T);
@@ -166,23 +166,22 @@ class LiteRTModel:
         return out
 
     def spectral(self, mag_c: np.ndarray, pha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(mag_c [B, F, T], pha [B, F, T]) -> (mag_c_out, pha_out)``, a
-        :data:`~imse_keras.enhance.SpectralBackend`."""
+        """``(mag_c [B, T, F], pha [B, T, F]) -> (mag_c_out, pha_out)`` ``[B, T, F]``,
+        a :data:`~imse_keras.enhance.SpectralBackend`."""
         mag_c = np.asarray(mag_c, np.float32)
         pha = np.asarray(pha, np.float32)
         if mag_c.ndim != 3 or mag_c.shape != pha.shape:
             raise ValueError(
-                "expected mag_c and pha of one shape [B, F, T]. "
+                "expected mag_c and pha of one shape [B, T, F]. "
                 f"Received: {mag_c.shape} and {np.shape(pha)}"
             )
-        out = self.run_frames_first(np.swapaxes(mag_c, 1, 2), np.swapaxes(pha, 1, 2))
-        mask = np.swapaxes(out["mask"], 1, 2)
-        phase = np.arctan2(np.swapaxes(out["phase_i"], 1, 2), np.swapaxes(out["phase_r"], 1, 2))
-        return (mag_c * mask).astype(np.float32), phase.astype(np.float32)
+        out = self.run_frames_first(mag_c, pha)
+        phase = np.arctan2(out["phase_i"], out["phase_r"])
+        return (mag_c * out["mask"]).astype(np.float32), phase.astype(np.float32)
 
     def __call__(self, inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``model([mag_c, pha]) -> (mag_c_out, pha_out, com_out)`` like the Keras
-        model: ``[B, F, T]`` in, ``[B, F, T]``, ``[B, F, T]``, ``[B, F, T, 2]`` out."""
+        model: ``[B, T, F]`` in, ``[B, T, F]``, ``[B, T, F]``, ``[B, T, F, 2]`` out."""
         mag_c, pha = inputs
         mag_out, pha_out = self.spectral(mag_c, pha)
         com = np.stack([mag_out * np.cos(pha_out), mag_out * np.sin(pha_out)], axis=-1)

@@ -13,7 +13,7 @@ class PolarToCartesian(keras.layers.Layer):
     """``stack(mag * cos(pha), mag * sin(pha))`` on a new last axis.
 
     Shape:
-        ``([B, F, T] mag, [B, F, T] pha)`` -> ``[B, F, T, 2]``.
+        ``([B, T, F] mag, [B, T, F] pha)`` -> ``[B, T, F, 2]``.
     """
 
     def call(self, inputs):

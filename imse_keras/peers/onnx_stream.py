@@ -239,11 +239,11 @@ class OnnxStream:
         if x.size <= s.n_fft // 2:  # too short to reflect-pad: zero-pad, cut back
             return self.enhance(np.pad(x, (0, s.n_fft // 2 + 1 - x.size)))[: x.size]
         window = s.window_array()
-        spec = stft(x, s.n_fft, s.hop, window=window)  # [F, T] complex
-        frames = np.stack([spec.real, spec.imag], axis=-1).astype(np.float32)  # [F, T, 2]
-        frames = np.ascontiguousarray(np.transpose(frames, (1, 0, 2)))[:, None, :, None, :]
+        spec = stft(x, s.n_fft, s.hop, window=window)  # [T, F] complex
+        frames = np.stack([spec.real, spec.imag], axis=-1).astype(np.float32)  # [T, F, 2]
+        frames = frames[:, None, :, None, :]
         out = self._run_frames(frames)[:, 0, :, 0, :]  # [T, F, 2]
-        spec_out = (out[..., 0] + 1j * out[..., 1]).T  # [F, T]
+        spec_out = out[..., 0] + 1j * out[..., 1]  # [T, F]
         return istft(spec_out, s.n_fft, s.hop, length=x.size, window=window)
 
 

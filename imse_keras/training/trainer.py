@@ -31,7 +31,7 @@ def pesq_targets(clean_wav, mag_c, pha, config: IMSEConfig):
     """Normalised PESQ-WB ``(PESQ - 1) / 3.5`` of each estimate; numpy.
 
     Args:
-        clean_wav: ``[B, n]`` clean crops; mag_c, pha: ``[B, F, T]`` estimates.
+        clean_wav: ``[B, n]`` clean crops; mag_c, pha: ``[B, T, F]`` estimates.
 
     Returns:
         ``(targets [B] float32, ok)``: ``ok`` is 0.0 when PESQ failed for any
