@@ -295,6 +295,19 @@ def test_deprecated_aliases_still_work_with_one_warning(tmp_path):
     assert "give the folder once" in result.output
 
 
+def test_enhance_o_with_an_extension_is_a_file_never_a_folder(tmp_path):
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for name in ("a.wav", "b.wav"):
+        sf.write(indir / name, _tone(1600, 16000)[:, 0], 16000)
+    result = run("enhance", indir, "-o", tmp_path / "out.wav")
+    assert result.exit_code == 1
+    assert "names one file but 2 files are to be enhanced; give a folder" in result.output
+    result = run("enhance", indir / "a.wav", "-o", tmp_path / "notes.txt")
+    assert result.exit_code == 1 and ".txt is not an audio format written" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no folder made
+
+
 def test_tflite_batch_size_is_an_explicit_error(tmp_path):
     src = tmp_path / "a.wav"
     sf.write(src, _tone(1600, 16000)[:, 0], 16000)

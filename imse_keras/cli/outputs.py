@@ -23,28 +23,34 @@ __all__ = ["plan_outputs"]
 def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> list[tuple[Path, Path]]:
     """Pair every input audio file with its output path.
 
-    ``output`` is a file when exactly one input file is given and ``output``
-    ends in an audio extension; otherwise it is a directory (created on write)
-    and each output keeps its input's file name.
+    The ``-o`` rule: ``output`` is a file when its name has an extension
+    (``.wav`` or ``.flac``; exactly one input file), else a folder (created on
+    write, a trailing ``/`` or an existing folder always is one) where each
+    output keeps its input's file name.
 
     Raises:
-        AudioError: a missing input, an empty directory, an output named as an
-            audio format that is not written (``x.mp3``: only .wav and .flac).
-        ValueError: two inputs with the same name, or an output that would
-            overwrite its input.
+        AudioError: a missing input, an empty directory, an output named as a
+            format that is not written (``x.mp3``, ``x.txt``: only .wav and
+            .flac).
+        ValueError: several inputs for one output file, two inputs with the
+            same name, or an output that would overwrite its input.
     """
+    from imse_keras.cli.options import is_file_target
+
     out = Path(output)
-    if out.suffix.lower() in _UNWRITTEN_AUDIO_EXTENSIONS and not out.is_dir():
-        raise AudioError(output, f"cannot write {out.suffix.lstrip('.').upper()}; "
-                         f"outputs are {' or '.join(AUDIO_EXTENSIONS)} (or a folder)")
+    as_file = is_file_target(output)
+    if as_file and out.suffix.lower() not in AUDIO_EXTENSIONS:
+        kind = ("cannot write " + out.suffix.lstrip(".").upper()
+                if out.suffix.lower() in _UNWRITTEN_AUDIO_EXTENSIONS
+                else f"{out.suffix} is not an audio format written")
+        raise AudioError(output, f"{kind}; outputs are {' or '.join(AUDIO_EXTENSIONS)} "
+                         f"(or a folder: end it with /)")
     files = find_audio_files(inputs)
-    single_file = (
-        len(files) == 1
-        and out.suffix.lower() in AUDIO_EXTENSIONS
-        and not out.is_dir()
-        and not os.fspath(output).endswith(("/", os.sep))
-        and Path(inputs[0]).is_file()
-    )
+    single_file = as_file and len(files) == 1 and Path(inputs[0]).is_file()
+    if as_file and not single_file:
+        what = (f"{len(files)} files are to be enhanced" if len(files) > 1
+                else f"the input {inputs[0]} is a folder")
+        raise ValueError(f"-o {output} names one file but {what}; give a folder (end it with /)")
     pairs = [(files[0], out)] if single_file else [(f, out / f.name) for f in files]
     seen: dict[str, Path] = {}
     for src, dst in pairs:
