@@ -108,8 +108,8 @@ def _out(model, x) -> list[np.ndarray]:
 
 def _tiny_inputs(frames=16, seed=0):
     rng = np.random.default_rng(seed)
-    mag = rng.uniform(0.0, 2.0, (1, 256, frames)).astype("float32")
-    pha = rng.uniform(-np.pi, np.pi, (1, 256, frames)).astype("float32")
+    mag = rng.uniform(0.0, 2.0, (1, frames, 256)).astype("float32")  # [B, T, F]
+    pha = rng.uniform(-np.pi, np.pi, (1, frames, 256)).astype("float32")
     return [mag, pha]
 
 
@@ -134,7 +134,7 @@ def test_get_config_is_the_constructor_arguments_and_keras_file_round_trips(tiny
 def test_fixed_frames_constructor_argument():
     model = IMSE(**PRESETS["tiny"].to_dict(), num_frames=16)
     assert model.get_config()["num_frames"] == 16
-    assert tuple(model.inputs[0].shape) == (None, 256, 16)
+    assert tuple(model.inputs[0].shape) == (None, 16, 256)
     with pytest.raises(ValueError, match="multiple of 4"):
         IMSE(**PRESETS["tiny"].to_dict(), num_frames=10)
 
@@ -260,7 +260,7 @@ def test_readme_python_section_runs_as_written(readme_run):
     work, _, out = readme_run
     assert out["is_model"] and out["params"] == 432_995
     assert out["same_tf"], "the library changed TensorFlow's global settings"
-    assert out["shapes"] == [[1, 256, 100], [1, 256, 100], [1, 256, 100, 2]]
+    assert out["shapes"] == [[1, 100, 256], [1, 100, 256], [1, 100, 256, 2]]
     clean = np.load(work / "clean.npy")
     streamed, _ = sf.read(work / "clean.wav", dtype="int16")
     assert clean.shape == streamed.shape
