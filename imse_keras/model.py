@@ -26,11 +26,11 @@ from imse_keras.layers import (
     PixelShuffle,
     PixelUnshuffle,
     PolarToCartesian,
-    TimeDecimate,
+    SubPixelUpsample,
     TransformerBlock,
 )
 
-__all__ = ["IMSE", "build_model", "STAGES", "INTERMEDIATE_OUTPUTS", "check_frames"]
+__all__ = ["IMSE", "build_model", "STAGES", "INTERMEDIATE_OUTPUTS", "CORE_OUTPUTS", "check_frames"]
 
 #: U-Net stages in forward order: (our name, width multiplier of C).
 STAGES = (
@@ -49,7 +49,8 @@ INTERMEDIATE_OUTPUTS = {
     "mag_feat": "[B, T, F/2, C]",
     "pha_feat": "[B, T, F/2, C]",
     "mask": "[B, T, F, 1]",
-    "phase": "[B, T, F, 1]",
+    "phase_r": "[B, T, F]",
+    "phase_i": "[B, T, F]",
 }
 
 
@@ -72,14 +73,14 @@ def _stage(x, name: str, dim: int, cfg: IMSEConfig):
 
 
 def _decoder_trunk(x, prefix: str, cfg: IMSEConfig):
-    """DenseBlock, 1x1 C -> 4C, PixelShuffle (2T, F), strided depthwise back to T."""
+    """DenseBlock, F upsampling (1x1 C -> 4C, PixelShuffle, even frames), (1, 3) depthwise."""
     c = cfg.dense_channel
     x = DenseBlock(c, cfg.dense_depth, name=f"{prefix}_dense")(x)
-    x = keras.layers.Conv2D(4 * c, 1, use_bias=False, name=f"{prefix}_pw")(x)
-    x = PixelShuffle(2, name=f"{prefix}_shuffle")(x)  # [B, 2T, F, C]
-    # torch: depthwise kernel (1, 3), stride (2, 1), padding (0, 1). The kernel is
-    # one frame tall, so decimating first and convolving with stride 1 is identical.
-    x = TimeDecimate(2, name=f"{prefix}_decimate")(x)  # [B, T, F, C]
+    # torch: 1x1 C -> 4C, PixelShuffle(2) -> [B, 2T, F, C], then a depthwise conv
+    # of kernel (1, 3), stride (2, 1), padding (0, 1). The kernel is one frame
+    # tall, so only the even frames of the shuffle count: SubPixelUpsample
+    # computes just those, and the depthwise conv runs with stride 1.
+    x = SubPixelUpsample(c, name=f"{prefix}_pw")(x)  # [B, T, F, C]
     return keras.layers.DepthwiseConv2D(
         (1, 3), padding="same", use_bias=False, name=f"{prefix}_dw"
     )(x)
@@ -93,6 +94,13 @@ def _tf_to_tf1(t, f: int, name: str):
 def _tf1_to_tf(t, f: int, name: str):
     """``[B, T, F, 1]`` -> ``[B, T, F]``."""
     return keras.layers.Reshape((-1, f), name=name)(t)
+
+
+#: The core network's outputs (export names -> layer names), each ``[B, T, F]``:
+#: the magnitude mask in (0, beta) and the phase decoder's (r, i) maps. The rest
+#: of the model is a small head: ``mag_c_out = mag_c * mask``,
+#: ``pha_out = atan2(phase_i, phase_r)`` and ``com_out``.
+CORE_OUTPUTS = {"mask": "mask_tf", "phase_r": "phase_r", "phase_i": "phase_i"}
 
 
 def check_frames(num_frames: int) -> None:
@@ -173,11 +181,15 @@ def _build_graph(cfg: IMSEConfig, num_frames: int | None):
     p = _prelu("phadec_prelu")(p)
     real = keras.layers.Conv2D(1, 1, name="phadec_conv_r")(p)
     imag = keras.layers.Conv2D(1, 1, name="phadec_conv_i")(p)
-    phase = Atan2(name="phase")([real, imag])
 
-    # === Outputs back to [B, T, F] ===
-    mag_out = keras.layers.Multiply(name="mag_c_out")([mag_in, _tf1_to_tf(mask, f, "mask_tf")])
-    pha_out = keras.layers.Identity(name="pha_out")(_tf1_to_tf(phase, f, "phase_tf"))
+    # === The core's outputs, [B, T, F] (what an export computes) ===
+    mask = _tf1_to_tf(mask, f, CORE_OUTPUTS["mask"])
+    real = _tf1_to_tf(real, f, CORE_OUTPUTS["phase_r"])
+    imag = _tf1_to_tf(imag, f, CORE_OUTPUTS["phase_i"])
+
+    # === The head: mask times input, atan2, polar to cartesian ===
+    mag_out = keras.layers.Multiply(name="mag_c_out")([mag_in, mask])
+    pha_out = Atan2(name="pha_out")([real, imag])
     com_out = PolarToCartesian(name="com_out")([mag_out, pha_out])
     return [mag_in, pha_in], [mag_out, pha_out, com_out]
 
@@ -272,6 +284,56 @@ class IMSE(keras.Model):
         with graph_options():
             return super().predict_on_batch(x)
 
+    def core(self) -> keras.Model:
+        """The core network: ``[mag_c, pha]`` -> ``{"mask", "phase_r", "phase_i"}``.
+
+        A functional sub-model over this model's own layers (the same weights,
+        not a copy): inputs ``mag_c``, ``pha`` ``[B, T, F]``; outputs ``mask``
+        ``[B, T, F]`` in (0, beta) and the phase decoder's ``phase_r``,
+        ``phase_i`` ``[B, T, F]``. The rest of the model is the head a host
+        computes itself: ``mag_c_out = mag_c * mask``, ``pha_out =
+        atan2(phase_i, phase_r)``.
+        """
+        return keras.Model(
+            self.inputs,
+            {name: self.get_layer(layer).output for name, layer in CORE_OUTPUTS.items()},
+            name="imse_core",
+        )
+
+    def export_graph(self, num_frames: int | None = None) -> keras.Model:
+        """What ``imse export`` converts: :meth:`core` at batch 1 and a fixed T.
+
+        The model you load is the model you export: the graph calls this
+        model's own layers, so its float outputs are the Keras model's (to
+        float rounding; asserted at official sizes in ``tests/test_export.py``).
+        At a static T the layers trace their lean form (e.g. MALA's RoPE tables
+        fold into small constants).
+
+        Args:
+            num_frames: T of the graph; ``None`` uses ``segment_frames`` (308 for
+                the official front end), the length
+                :class:`~imse_keras.enhance.Enhancer` always feeds. ``0`` gives a
+                dynamic T (any multiple of 4; RoPE tables are then computed in the
+                graph, which suits float exports only).
+
+        Returns:
+            A ``keras.Model`` named ``imse_export``: inputs ``mag_c``, ``pha``
+            ``[1, T, F]``, outputs ``mask``, ``phase_r``, ``phase_i`` ``[1, T, F]``.
+
+        Raises:
+            ValueError: T not a positive multiple of 4.
+        """
+        cfg = self.imse_config
+        if num_frames is None:
+            num_frames = cfg.segment_frames
+        frames = None if num_frames == 0 else int(num_frames)
+        check_frames(frames)
+        inputs = [
+            keras.Input(batch_shape=(1, frames, cfg.num_freqs), name=name)
+            for name in ("mag_c", "pha")
+        ]
+        return keras.Model(inputs, self.core()(inputs), name="imse_export")
+
     @classmethod
     def from_preset(
         cls,
@@ -323,7 +385,9 @@ class IMSE(keras.Model):
             path = Path(name).expanduser()
             if not path.is_file():
                 raise FileNotFoundError(f"Keras model file not found: {path}")
-            model = keras.saving.load_model(path)
+            from imse_keras.weights.load import load_keras_strict
+
+            model = load_keras_strict(path)
             if not isinstance(model, IMSE):
                 raise ValueError(f"{path} holds a {type(model).__name__}, not an IMSE model")
             return model

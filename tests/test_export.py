@@ -58,9 +58,7 @@ def _snr(ref, test):
 
 @pytest.fixture(scope="module")
 def export_graph(tiny_model):
-    from imse_keras.export.graph import build_export_model
-
-    return build_export_model(tiny_model, "tiny")
+    return tiny_model.export_graph()
 
 
 @pytest.fixture(scope="module")
@@ -199,25 +197,26 @@ def test_calibration_subsamples_and_skips_silence(calibration):
 # === Export graph ==========================================================
 
 
-def test_export_graph_matches_the_keras_model(tiny_model, export_graph, features):
-    import keras
-
+def test_export_graph_is_the_keras_model(tiny_model, export_graph, features):
+    """The export graph calls the model's own layers (no copy, no rewrite): the
+    model's outputs are its head over the graph's (mask, phase_r, phase_i)."""
     mag, pha = features
-    names = ("mask", "phadec_conv_r", "phadec_conv_i")
-    probe = keras.Model(tiny_model.inputs, [tiny_model.get_layer(n).output for n in names])
-    ref = probe.predict_on_batch([mag, pha])
+    mag_out, pha_out, _ = tiny_model.predict_on_batch([mag, pha])
     out = export_graph.predict_on_batch([mag, pha])
-    for key, r in zip(("mask", "phase_r", "phase_i"), ref):
-        np.testing.assert_allclose(out[key], r[..., 0], atol=2e-5, rtol=1e-5)
+    np.testing.assert_allclose(mag * out["mask"], mag_out, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(np.arctan2(out["phase_i"], out["phase_r"]), pha_out, atol=1e-4)
+    own = {id(w) for w in tiny_model.weights}
+    assert export_graph.weights and all(id(w) in own for w in export_graph.weights)
 
 
-def test_export_graph_rejects_bad_frames_and_foreign_weights(tiny_model):
-    from imse_keras.export.graph import build_export_model
+def test_export_rejects_bad_frames_and_a_foreign_config(tiny_model, tmp_path):
+    from imse_keras.export.pipeline import export_tflite
 
     with pytest.raises(ValueError, match="multiple of 4"):
-        build_export_model(tiny_model, "tiny", num_frames=30)
-    with pytest.raises(ValueError, match="do not fit"):
-        build_export_model(tiny_model, "imse")
+        tiny_model.export_graph(num_frames=30)
+    with pytest.raises(ValueError, match="not the model's own"):
+        export_tflite(tiny_model, "float32", tmp_path, config="imse")
+    assert not list(tmp_path.iterdir())
 
 
 # === Conversion ============================================================
@@ -465,10 +464,9 @@ def test_incomplete_contract_is_rejected(written, tmp_path):
 def test_runner_handles_lengths_and_batches(tiny_model):
     """A dynamic-T float export runs at any multiple of 4 frames and any batch."""
     from imse_keras.export.convert import convert_model
-    from imse_keras.export.graph import build_export_model
     from imse_keras.export.runner import LiteRTModel
 
-    graph = build_export_model(tiny_model, "tiny", num_frames=0)
+    graph = tiny_model.export_graph(num_frames=0)
     runner = LiteRTModel(convert_model(graph, "float32").model)
     assert runner.num_frames is None
     rng = np.random.default_rng(5)
@@ -688,26 +686,29 @@ def test_export_cli_validates_right_after_export(tiny_model, pair_dir, tmp_path,
 
 
 def test_official_float32_matches_keras_within_1e4(official_model, shared_dir):
-    """The lean export graph (MALA without GATHER/TRANSPOSE, per-axis RoPE
-    tables, split FFN halves) at official size and weights: every TFLite
-    float32 output within 1e-4 of its scale of the Keras export graph, on the
-    first segment of a real vb_dev file. One official-size conversion (~60 s)."""
+    """The model you load is the model you export, at official size and
+    weights: the lean graph (MALA without GATHER/TRANSPOSE, per-axis RoPE
+    tables, decoders without shuffle or strided slice) gives every TFLite
+    float32 output within 1e-4 of its scale of the Keras model's own core, and
+    the enhanced compressed magnitude within 1e-4 of the full Keras model's, on
+    the first segment of a real vb_dev file. One official-size conversion (~60 s)."""
     from imse_keras.audio_io import read_audio
     from imse_keras.export.convert import convert_model
-    from imse_keras.export.graph import build_export_model
     from imse_keras.export.runner import LiteRTModel
 
     audio = read_audio(shared_dir / "audio/vb_dev/noisy/p232_003.wav")
     mag, pha = segment_features(audio.samples.mean(axis=1)[:SEG], "imse")
-    graph = build_export_model(official_model, "imse")
+    graph = official_model.export_graph()
     result = convert_model(graph, "float32")
     counts = result.summary.op_counts
-    assert "GATHER" not in counts
-    assert counts.get("TRANSPOSE", 0) <= 12  # the six pixel (un)shuffles' two each, nothing else
+    assert "GATHER" not in counts and "STRIDED_SLICE" not in counts
+    assert counts.get("TRANSPOSE", 0) <= 8  # the four body pixel (un)shuffles' two each
     ref = graph.predict_on_batch([mag, pha])
     out = LiteRTModel(result.model, num_threads=1).run_frames_first(mag, pha)
     for key in ref:
         assert np.max(np.abs(out[key] - ref[key])) <= 1e-4 * np.max(np.abs(ref[key])), key
+    mag_out = official_model.predict_on_batch([mag, pha])[0]
+    assert np.max(np.abs(mag * out["mask"] - mag_out)) <= 1e-4 * np.max(np.abs(mag_out))
 
 
 # === Official model (slow) =================================================

@@ -127,7 +127,11 @@ LAYER_CASES = [
         bad_kwargs=({"dim": 0}, {"reduction": 0}),
     ),
     LayerCase(
-        L.TimeDecimate, {"factor": 2}, (2, 7, 5, 3), (2, 4, 5, 3), bad_kwargs=({"factor": 0},)
+        L.SubPixelUpsample,
+        {"filters": 4},
+        (2, 4, 6, 8),
+        (2, 4, 12, 4),
+        bad_kwargs=({"filters": 0}, {"filters": 1.5}),
     ),
     LayerCase(
         L.TransformerBlock, {"dim": 16}, (2, 4, 6, 16), (2, 4, 6, 16), bad_kwargs=({"dim": 12},)
@@ -573,13 +577,28 @@ def test_scalar_learnable_sigmoid_matches_numpy():
     np.testing.assert_allclose(_np(layer(x)), expected, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("t_len, factor", [(8, 2), (7, 2), (9, 3), (1, 2)])
-def test_time_decimate_keeps_frames_0_f_2f(t_len, factor):
-    x = np.broadcast_to(np.arange(t_len, dtype=np.float32)[None, :, None, None], (2, t_len, 3, 2))
-    y = _np(L.TimeDecimate(factor)(x))
-    frames = np.arange(0, t_len, factor)
-    assert y.shape == (2, len(frames), 3, 2)
-    np.testing.assert_array_equal(y[0, :, 0, 0], frames)
+@pytest.mark.parametrize("c_in, filters", [(16, 16), (8, 3)])
+def test_sub_pixel_upsample_is_the_official_conv_shuffle_and_stride(c_in, filters):
+    """The official decoder's 1x1 conv to 4C, torch PixelShuffle(2) and time
+    stride 2, in numpy, against the layer (which computes only the kept half)."""
+    x = _rand((2, 6, 5, c_in), seed=filters, scale=2.0)
+    layer = _built(L.SubPixelUpsample(filters), x.shape)
+    kernel = _rand((1, 1, c_in, 4 * filters), seed=7)
+    layer.set_weights([kernel])
+    full = np.einsum("btfi,io->btfo", x.astype(np.float64), kernel[0, 0].astype(np.float64))
+    b, t, f, _ = full.shape
+    # torch order: channel c*4 + i*2 + j -> pixel (2t + i, 2f + j), channel c
+    shuffled = full.reshape(b, t, f, filters, 2, 2).transpose(0, 1, 4, 2, 5, 3)
+    shuffled = shuffled.reshape(b, 2 * t, 2 * f, filters)
+    expected = shuffled[:, ::2]
+    y = _np(layer(x))
+    assert y.shape == (2, 6, 10, filters)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+    # and the same dot products as Keras' own conv -> PixelShuffle -> x[:, ::2]
+    conv = keras.layers.Conv2D(4 * filters, 1, use_bias=False)
+    conv.build(x.shape)
+    conv.set_weights([kernel])
+    np.testing.assert_array_equal(y, _np(L.PixelShuffle(2)(conv(x)))[:, ::2])
 
 
 def test_atan2_matches_numpy_argument_order_and_range():

@@ -4,7 +4,7 @@ Modules (import them directly; this package imports nothing heavy itself):
 
 - :mod:`~imse_keras.export.policy`: :class:`QuantizationPolicy` and the four
   presets ``float32``, ``float16``, ``dynamic``, ``int8``.
-- :mod:`~imse_keras.export.graph`: :func:`build_export_model`, the device graph
+- The device graph is the model's own core: :meth:`imse_keras.IMSE.export_graph`
   (frames-first ``[1, T, F]`` inputs; outputs mask and the phase's r/i maps).
 - :mod:`~imse_keras.export.calibration`: representative data from real audio
   through the inference front end.

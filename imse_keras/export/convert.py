@@ -261,7 +261,7 @@ def convert_model(
     saved_model: str | None = None,
     compact: bool = True,
 ) -> ConversionResult:
-    """Convert an export graph (:func:`~imse_keras.export.graph.build_export_model`)
+    """Convert an export graph (:meth:`imse_keras.IMSE.export_graph`)
     to TFLite as ``policy`` says.
 
     Args:

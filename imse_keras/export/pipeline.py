@@ -1,7 +1,7 @@
 """One export, end to end: trained model -> ``<name>.tflite`` + ``<name>.json``.
 
-:func:`export_tflite` chains the pieces: the export graph
-(:mod:`~imse_keras.export.graph`), conversion under a policy
+:func:`export_tflite` chains the pieces: the export graph (the model's own
+:meth:`~imse_keras.model.IMSE.export_graph`), conversion under a policy
 (:mod:`~imse_keras.export.convert`), and the I/O contract
 (:mod:`~imse_keras.export.contract`). The CLI's ``imse export`` is a thin
 wrapper over it.
@@ -18,7 +18,6 @@ from imse_keras.config import IMSEConfig, get_config
 from imse_keras.export.calibration import CalibrationSet
 from imse_keras.export.contract import build_contract, write_contract
 from imse_keras.export.convert import ConversionResult, convert_model
-from imse_keras.export.graph import build_export_model
 from imse_keras.export.policy import QuantizationPolicy, get_policy
 
 __all__ = ["ExportArtifacts", "export_tflite", "weights_source", "default_model_name"]
@@ -79,7 +78,7 @@ def export_tflite(
     policy: QuantizationPolicy | str,
     out_dir: str | os.PathLike = "tflite",
     *,
-    config: IMSEConfig | str = "imse",
+    config: IMSEConfig | str | None = None,
     name: str | None = None,
     calibration: CalibrationSet | None = None,
     source: dict | None = None,
@@ -88,10 +87,12 @@ def export_tflite(
     """Convert a trained model and write ``<out_dir>/<name>.tflite`` and ``.json``.
 
     Args:
-        model: a model from :func:`imse_keras.model.build_model` with weights.
+        model: an :class:`imse_keras.IMSE` with weights; its own layers are
+            converted (:meth:`~imse_keras.model.IMSE.export_graph`).
         policy: a :class:`QuantizationPolicy` or mode name.
         out_dir: target folder (created if missing).
-        config: the model's preset or config.
+        config: the model's preset name (names the files) or config; it must be
+            the model's own (``model.imse_config``); default: the model's.
         name: file stem; default ``<preset>_<mode>`` (e.g. ``imse_int8``).
         calibration: representative data, required for int8.
         source: provenance of the weights (see :func:`weights_source`).
@@ -103,13 +104,17 @@ def export_tflite(
         imse_keras.export.convert.ExportError: conversion failed or produced
             non-builtin ops.
     """
-    cfg = get_config(config)
+    cfg = model.imse_config
+    if config is not None and get_config(config) != cfg:
+        raise ValueError(
+            f"config {config!r} is not the model's own ({cfg!r}); a model carries its config"
+        )
     policy = get_policy(policy)
     if num_frames == 0 and policy.needs_calibration:
         raise ValueError("a dynamic-T graph cannot be int8-calibrated; export a fixed T")
     preset = config if isinstance(config, str) else "custom"
     stem = name or default_model_name(policy, preset)
-    graph = build_export_model(model, cfg, num_frames=num_frames)
+    graph = model.export_graph(num_frames)
     result = convert_model(graph, policy, calibration)
     out = Path(out_dir)
     model_path = out / f"{stem}.tflite"

@@ -12,7 +12,7 @@ from imse_keras.layers.pixel_shuffle import PixelShuffle
 from imse_keras.layers.pixel_unshuffle import PixelUnshuffle
 from imse_keras.layers.polar_to_cartesian import PolarToCartesian
 from imse_keras.layers.skff import SKFF
-from imse_keras.layers.time_decimate import TimeDecimate
+from imse_keras.layers.sub_pixel_upsample import SubPixelUpsample
 from imse_keras.layers.transformer_block import TransformerBlock
 
 __all__ = [
@@ -28,6 +28,6 @@ __all__ = [
     "PixelUnshuffle",
     "PolarToCartesian",
     "SKFF",
-    "TimeDecimate",
+    "SubPixelUpsample",
     "TransformerBlock",
 ]

@@ -13,7 +13,7 @@ class Atan2(keras.layers.Layer):
     """``atan2(imag, real)`` in radians, (-pi, pi].
 
     Shape:
-        ``([..., 1] real, [..., 1] imag)`` -> ``[..., 1]``.
+        ``(real, imag)`` of one shape (``[B, T, F]`` in IMSE) -> the same shape.
     """
 
     def call(self, inputs):

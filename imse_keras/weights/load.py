@@ -27,7 +27,8 @@ from pathlib import Path
 from imse_keras.config import IMSEConfig, get_config
 from imse_keras.weights.pretrained import cache_dir, resolve_checkpoint, sha256_file
 
-__all__ = ["load_pretrained", "load_model", "load_weights_strict", "WEIGHTS_SUFFIXES"]
+__all__ = ["load_pretrained", "load_model", "load_weights_strict", "load_keras_strict",
+           "WEIGHTS_SUFFIXES"]
 
 #: File names that are Keras weights rather than torch checkpoints.
 WEIGHTS_SUFFIXES = (".weights.h5",)
@@ -61,20 +62,36 @@ def load_weights_strict(model, path: str | os.PathLike) -> None:
             saved for another preset or by a version with other layers; or an
             unreadable file. The model's weights are then unspecified.
     """
+    _strict(lambda: model.load_weights(path), path)
+
+
+def load_keras_strict(path: str | os.PathLike):
+    """``keras.saving.load_model(path)`` (no code executed from the file: Keras'
+    safe mode), but weights that do not fit the rebuilt model raise
+    :class:`~imse_keras.weights.torch_checkpoint.CheckpointError`."""
+    import keras
+
+    return _strict(lambda: keras.saving.load_model(path, safe_mode=True), path)
+
+
+def _strict(load, path):
     from imse_keras.weights.torch_checkpoint import CheckpointError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.load_weights(path)
+            result = load()
         except Exception as err:  # h5py, ValueError on shapes, ...
             raise CheckpointError(f"{path}: cannot load these Keras weights: {err}") from err
-    problems = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    problems = [str(w.message) for w in caught if issubclass(w.category, UserWarning)
+                and any(k in str(w.message) for k in ("Skipping", "mismatch", "not loaded",
+                                                       "did not", "match"))]
     if problems:
         raise CheckpointError(
             f"{path} does not fit this model's layers (another preset, or saved by an "
             f"imse-keras version with other layers): {problems[0].splitlines()[0][:200]}"
         )
+    return result
 
 
 def _save_weights_atomic(model, path: Path) -> None:
