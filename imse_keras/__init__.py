@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "IMSE",
     "Enhancer",
+    "FrontEnd",
     "IMSEConfig",
     "PRESETS",
     "get_config",
@@ -30,6 +31,7 @@ __all__ = [
 _LAZY = {
     "IMSE": "imse_keras.model",
     "Enhancer": "imse_keras.enhance",
+    "FrontEnd": "imse_keras.frontend",
     "IMSEConfig": "imse_keras.config",
     "PRESETS": "imse_keras.config",
     "get_config": "imse_keras.config",

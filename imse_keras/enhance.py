@@ -1,8 +1,9 @@
 """Waveform-level enhancement: the front end around any IMSE backend.
 
-``Enhancer`` owns everything between a waveform and the network: RMS
-normalisation, segmentation into fixed-length segments, the STFT and its
-inverse, resampling and channel handling. The network itself is a
+``Enhancer`` runs a waveform through the front end
+(:class:`imse_keras.frontend.FrontEnd`: RMS normalisation, fixed-length
+segments, the STFT and its inverse) and the network, and handles resampling,
+sample formats and channels. The network itself is a
 ``SpectralBackend``: a callable from ``(mag_c, pha)`` to ``(mag_c_out, pha_out)``,
 each ``[B, T, F]`` float32 (frames first). A Keras model and a LiteRT interpreter both fit.
 
@@ -16,15 +17,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from imse_keras.audio_io import resample
 from imse_keras.config import DEFAULT_OVERLAP, IMSEConfig, get_config
-from imse_keras.dsp.normalize import rms_normalize
-from imse_keras.dsp.segment import MERGE_MODES, merge_segments, plan_segments, split_segments
-from imse_keras.dsp.stft import mag_pha_istft, mag_pha_stft
+from imse_keras.dsp.segment import MERGE_MODES
+from imse_keras.frontend import FrontEnd
 
 __all__ = ["Enhancer", "SpectralBackend", "keras_backend"]
 
@@ -54,7 +54,8 @@ class Enhancer:
 
     Args:
         backend: the spectral network (see :data:`SpectralBackend`).
-        config: front-end numbers (sample rate, STFT, segment size).
+        config: front-end numbers (sample rate, STFT, segment size); the
+            :class:`~imse_keras.frontend.FrontEnd` built from it is ``frontend``.
         batch_size: segments per network call; bounds memory for long files.
         overlap: how the tail segment's overlap is merged, ``"crossfade"`` (the
             default everywhere, :data:`imse_keras.config.DEFAULT_OVERLAP`) or
@@ -74,9 +75,11 @@ class Enhancer:
     config: IMSEConfig | str = "imse"
     batch_size: int = 4
     overlap: str = DEFAULT_OVERLAP
+    frontend: FrontEnd = field(init=False, repr=False)
 
     def __post_init__(self):
         self.config = get_config(self.config)
+        self.frontend = FrontEnd.from_config(self.config)
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1. Received: batch_size={self.batch_size}")
         if self.overlap not in MERGE_MODES:
@@ -120,17 +123,17 @@ class Enhancer:
         return cls.from_model(model, batch_size=batch_size, overlap=overlap)
 
     def enhance_segments(self, segments: np.ndarray) -> np.ndarray:
-        """Enhance normalised segments ``[N, segment_size]`` -> ``[N, segment_size]``."""
-        cfg = self.config
+        """Enhance normalised segments ``[N, segment_size]`` -> ``[N, segment_size]``.
+
+        ``batch_size`` segments at a time: features ``[b, T, F]`` through the
+        backend and back to waveforms.
+        """
+        fe = self.frontend
         out = np.empty_like(segments, dtype=np.float32)
         for start in range(0, len(segments), self.batch_size):
             chunk = segments[start : start + self.batch_size]
-            mag_c, pha = mag_pha_stft(chunk, cfg.n_fft, cfg.hop_length, cfg.compress_factor)
-            mag_out, pha_out = self.backend(mag_c, pha)
-            out[start : start + len(chunk)] = mag_pha_istft(
-                np.maximum(mag_out, 0.0), pha_out, cfg.n_fft, cfg.hop_length,
-                cfg.compress_factor, length=cfg.segment_size,
-            )
+            mag_out, pha_out = self.backend(*fe.features(chunk))
+            out[start : start + len(chunk)] = fe.waveform(mag_out, pha_out, fe.segment_size)
         return out
 
     def enhance_waveform(self, x: np.ndarray) -> np.ndarray:
@@ -145,13 +148,11 @@ class Enhancer:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 1 or x.size == 0:
             raise ValueError(f"Expected a non-empty 1-D waveform. Received: shape={x.shape}")
-        seg = self.config.segment_size
-        x_norm, norm = rms_normalize(x)
-        plan = plan_segments(len(x_norm), seg)
-        outputs = self.enhance_segments(split_segments(x_norm, plan, seg))
-        return (merge_segments(outputs, plan, len(x_norm), mode=self.overlap) / norm).astype(
-            np.float32
-        )
+        fe = self.frontend
+        x_norm, scale = fe.normalize(x)
+        plan = fe.segments(len(x_norm))
+        outputs = self.enhance_segments(fe.split(x_norm, plan))
+        return fe.denormalize(fe.merge(outputs, plan, len(x_norm), self.overlap), scale)
 
     def enhance(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
         """Enhance audio at any rate and channel count; each channel separately.

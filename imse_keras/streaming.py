@@ -7,8 +7,10 @@ At any time only about two segments of audio per channel, one network batch
 and one read block are in memory, whatever the file's length.
 
 The segments, their normalisation and the merge of the overlapping tail are
-exactly those of :meth:`imse_keras.enhance.Enhancer.enhance_waveform`; at the
-model's own rate the result is the same as enhancing the file in memory.
+the enhancer's :class:`~imse_keras.frontend.FrontEnd` steps, as in
+:meth:`imse_keras.enhance.Enhancer.enhance_waveform`, with the norm's energy
+summed block by block; at the model's own rate the result is the same as
+enhancing the file in memory.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import soundfile as sf
 import soxr
 
 from imse_keras.audio_io import AudioError, iter_audio_blocks, output_format, probe_audio
-from imse_keras.dsp.segment import merge_segments, plan_segments
+from imse_keras.dsp.normalize import rms_scale
 
 __all__ = ["enhance_file_streaming", "READ_BLOCK", "COMPUTE_PER_AUDIO_SECOND"]
 
@@ -130,8 +132,8 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
     src, dst = Path(src), Path(dst)
     info = probe_audio(src)
     out_format, out_subtype = output_format(dst, info.subtype, like=info.format)
-    cfg = enhancer.config
-    seg, model_sr = cfg.segment_size, cfg.sampling_rate
+    fe = enhancer.frontend
+    seg, model_sr = fe.segment_size, fe.sampling_rate
     file_sr, channels = info.sample_rate, info.channels
     if info.frames is not None:  # refuse early when the header already says so
         _check_cost(src, info.frames / file_sr, channels, max_minutes)
@@ -148,9 +150,8 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
         raise AudioError(src, "empty (no decodable samples)")
     _check_cost(src, n / file_sr, channels, max_minutes)
     length = max(length, 1)  # a file of a few samples at a high rate
-    with np.errstate(divide="ignore"):
-        norms = np.where(energy > 0, np.sqrt(length / energy), 1.0)
-    plan = plan_segments(length, seg)
+    norms = rms_scale(energy, length)  # [channels], as FrontEnd.normalize per channel
+    plan = fe.segments(length)
     # Only the last two segments can overlap; they are merged together at the end.
     overlap_from = len(plan) - 2 if len(plan) >= 2 and plan[-1][0] < plan[-2][1] else len(plan)
 
@@ -185,7 +186,7 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
                     if i >= overlap_from:
                         tail_outputs.append(o)
                     else:
-                        writer.write((o[:, : b - a] / norms[:, None]).T.astype(np.float32))
+                        writer.write(fe.denormalize(o[:, : b - a], norms[:, None]).T)
                 pending.clear()
 
             for i, (a, b) in enumerate(plan):
@@ -196,8 +197,8 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
                         break
                 x = np.zeros((channels, seg), np.float32)
                 piece = buf[a - buf_start : b - buf_start].T
-                # float64 product, as rms_normalize, so both paths round alike.
-                x[:, : piece.shape[1]] = piece.astype(np.float64) * norms[:, None]
+                # The same rounding as FrontEnd.normalize in memory.
+                x[:, : piece.shape[1]] = fe.apply_scale(piece, norms[:, None])
                 pending.append((i, x))
                 if len(pending) * channels >= enhancer.batch_size or i == len(plan) - 1:
                     flush()
@@ -208,10 +209,10 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
                 a0 = plan[overlap_from][0]
                 sub_plan = [(a - a0, b - a0) for a, b in plan[overlap_from:]]
                 merged = np.stack(
-                    [merge_segments(np.stack([t[c] for t in tail_outputs]), sub_plan,
-                                    plan[-1][1] - a0, mode=enhancer.overlap)
+                    [fe.merge(np.stack([t[c] for t in tail_outputs]), sub_plan,
+                              plan[-1][1] - a0, enhancer.overlap)
                      for c in range(channels)], axis=1)
-                writer.write((merged / norms[None, :]).astype(np.float32), last=True)
+                writer.write(fe.denormalize(merged, norms[None, :]), last=True)
             else:
                 writer.write(np.zeros((0, channels), np.float32), last=True)
             for _ in blocks:  # decode to the end: the file must not have changed

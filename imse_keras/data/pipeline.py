@@ -3,8 +3,8 @@
 Each example is a random ``segment_size`` crop of a (clean, noisy) pair,
 zero-padded when the file is shorter. Both signals are scaled by the norm of
 the *noisy* crop (``sqrt(n / sum(noisy ** 2))``), as inference normalises its
-input, and turned into the network's features with the numpy STFT used at
-inference (:func:`imse_keras.dsp.stft.mag_pha_stft`).
+input, and turned into the network's features by the front end used at
+inference (:class:`imse_keras.frontend.FrontEnd`).
 
 Batches are ``(x, y)`` with ``x = (noisy_mag_c, noisy_pha)`` each ``[B, T, F]``
 and ``y = {"mag": [B, T, F], "pha": [B, T, F], "com": [B, T, F, 2],
@@ -22,8 +22,7 @@ import numpy as np
 
 from imse_keras.audio_io import read_audio
 from imse_keras.config import IMSEConfig, get_config
-from imse_keras.dsp.normalize import rms_normalize
-from imse_keras.dsp.stft import mag_pha_stft
+from imse_keras.frontend import FrontEnd
 
 __all__ = ["Example", "crop_pair", "features", "make_dataset", "mix_source", "pair_source"]
 
@@ -44,20 +43,19 @@ def crop_pair(clean: np.ndarray, noisy: np.ndarray, size: int, rng: np.random.Ge
     return np.pad(clean[:n], pad), np.pad(noisy[:n], pad)
 
 
-def features(clean: np.ndarray, noisy: np.ndarray, config: IMSEConfig):
+def features(clean: np.ndarray, noisy: np.ndarray, config: IMSEConfig | FrontEnd):
     """Normalise a crop pair by the noisy norm and compute STFT features.
 
     Returns:
         ``(noisy_mag, noisy_pha, clean_mag, clean_pha, clean_com, clean_wav)``,
         float32, ``[T, F]`` x 4, ``[T, F, 2]`` and ``[n]``.
     """
-    noisy_n, norm = rms_normalize(noisy)
-    clean_n = (clean * norm).astype(np.float32)
-    args = (config.n_fft, config.hop_length, config.compress_factor)
-    nm, npha = mag_pha_stft(noisy_n, *args)
-    cm, cpha = mag_pha_stft(clean_n, *args)
-    com = np.stack([cm * np.cos(cpha), cm * np.sin(cpha)], axis=-1).astype(np.float32)
-    return nm, npha, cm, cpha, com, clean_n
+    fe = FrontEnd.from_config(config)
+    noisy_n, scale = fe.normalize(noisy)
+    clean_n = fe.apply_scale(clean, scale)
+    nm, npha = fe.features(noisy_n)
+    cm, cpha = fe.features(clean_n)
+    return nm, npha, cm, cpha, fe.cartesian(cm, cpha), clean_n
 
 
 def _mono(path: Path) -> np.ndarray:
@@ -141,11 +139,12 @@ def make_dataset(
             f"segment_size must give a frame count divisible by 4. Received: segment_size={size} (T={frames})"
         )
     f = config.num_freqs
+    fe = FrontEnd.from_config(config)
 
     def gen():
         for ex, rng in source():
             c, n = crop_pair(ex.clean, ex.noisy, size, rng)
-            nm, npha, cm, cpha, com, wav = features(c, n, config)
+            nm, npha, cm, cpha, com, wav = features(c, n, fe)
             yield (nm, npha), {"mag": cm, "pha": cpha, "com": com, "wav": wav}
 
     spec = tf.TensorSpec((frames, f), tf.float32)

@@ -9,7 +9,34 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rms_normalize"]
+__all__ = ["rms_normalize", "rms_scale", "apply_scale", "remove_scale"]
+
+
+def rms_scale(energy, n_samples):
+    """The normalisation factor ``sqrt(n / energy)``; 1.0 where ``energy == 0``.
+
+    Args:
+        energy: ``sum(x ** 2)`` in float64, a number or an array (one per
+            channel, for a file read block by block).
+        n_samples: the number of samples the energy was summed over.
+
+    Returns:
+        A Python float for a scalar ``energy``, else a float64 array.
+    """
+    energy = np.asarray(energy, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        scale = np.where(energy > 0, np.sqrt(n_samples / energy), 1.0)
+    return float(scale) if scale.ndim == 0 else scale
+
+
+def apply_scale(x, scale) -> np.ndarray:
+    """``x * scale`` computed in float64 and rounded once to float32."""
+    return (np.asarray(x).astype(np.float64) * scale).astype(np.float32)
+
+
+def remove_scale(y, scale) -> np.ndarray:
+    """``y / scale`` computed in float64 and rounded once to float32."""
+    return (np.asarray(y).astype(np.float64) / scale).astype(np.float32)
 
 
 def rms_normalize(x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -58,5 +85,5 @@ def rms_normalize(x: np.ndarray) -> tuple[np.ndarray, float]:
             "rms_normalize: the waveform's energy overflows float64 "
             f"(max |x| = {float(np.max(np.abs(x64))):.3g}); scale it down first."
         )
-    norm = float(np.sqrt(x.size / energy))
-    return (x64 * norm).astype(np.float32), norm
+    norm = rms_scale(energy, x.size)
+    return apply_scale(x64, norm), norm

@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 
+from imse_keras.config import DEFAULT_OVERLAP
+
 __all__ = ["plan_segments", "split_segments", "merge_segments", "MERGE_MODES"]
 
 MERGE_MODES = ("official", "crossfade")
@@ -104,7 +106,7 @@ def merge_segments(
     outputs: np.ndarray,
     plan: list[tuple[int, int]],
     n_samples: int,
-    mode: Literal["official", "crossfade"] = "official",
+    mode: Literal["official", "crossfade"] = DEFAULT_OVERLAP,
 ) -> np.ndarray:
     """Reassemble per-segment outputs into one waveform of ``n_samples``.
 
@@ -128,7 +130,8 @@ def merge_segments(
             segment is dropped).
         plan: the plan the segments were cut with.
         n_samples: length of the original waveform.
-        mode: ``"official"`` or ``"crossfade"``.
+        mode: ``"official"`` or ``"crossfade"`` (default
+            :data:`imse_keras.config.DEFAULT_OVERLAP`, the one default everywhere).
 
     Returns:
         ``[n_samples]`` in ``outputs``' dtype.

@@ -1,12 +1,13 @@
 """Representative data for int8 calibration: real audio through the real front end.
 
 A :class:`CalibrationSet` holds model inputs exactly as the
-:class:`~imse_keras.enhance.Enhancer` produces them at inference: per-file RMS
+:class:`~imse_keras.enhance.Enhancer` produces them at inference, through the
+same :meth:`imse_keras.frontend.FrontEnd.segment_features`: per-file RMS
 normalisation, 30,700-sample segments (the last one flush with the end of the
-file, a short file zero-padded), the STFT, ``|X| ** 0.3`` and the phase, frames first ``[T, F]`` (the layout of
-the model and the export graph). Calibrating on anything else
-(random numbers, unnormalised audio) gives int8 ranges that do not fit what
-the model sees on a phone.
+file, a short file zero-padded), the STFT, ``|X| ** 0.3`` and the phase, frames
+first ``[T, F]`` (the layout of the model and the export graph). Calibrating on
+anything else (random numbers, unnormalised audio) gives int8 ranges that do not
+fit what the model sees on a phone.
 
 Sources: a folder of WAV/FLAC files (searched recursively), or
 :func:`synthesize_calibration_audio` (eSpeak NG speech mixed with synthetic
@@ -26,9 +27,7 @@ import numpy as np
 
 from imse_keras.audio_io import AUDIO_EXTENSIONS, AudioError, read_audio, resample
 from imse_keras.config import IMSEConfig, get_config
-from imse_keras.dsp.normalize import rms_normalize
-from imse_keras.dsp.segment import plan_segments, split_segments
-from imse_keras.dsp.stft import mag_pha_stft
+from imse_keras.frontend import FrontEnd
 
 __all__ = [
     "CalibrationSet",
@@ -86,16 +85,13 @@ class CalibrationSet:
 def segment_features(x: np.ndarray, config: IMSEConfig | str = "imse") -> tuple[np.ndarray, np.ndarray]:
     """The network inputs of one 16 kHz mono waveform, segment by segment.
 
-    The same steps as :meth:`imse_keras.enhance.Enhancer.enhance_waveform`.
+    :meth:`imse_keras.frontend.FrontEnd.segment_features` of ``config``'s front
+    end: the steps of :meth:`imse_keras.enhance.Enhancer.enhance_waveform`.
 
     Returns:
         ``(mag_c, pha)``, float32 ``[num_segments, T, F]``.
     """
-    cfg = get_config(config)
-    x_norm, _ = rms_normalize(np.asarray(x, dtype=np.float32))
-    plan = plan_segments(len(x_norm), cfg.segment_size)
-    segments = split_segments(x_norm, plan, cfg.segment_size)
-    return mag_pha_stft(segments, cfg.n_fft, cfg.hop_length, cfg.compress_factor)
+    return FrontEnd.from_config(config).segment_features(x)
 
 
 def _pick(n_total: int, count: int, seed: int) -> np.ndarray:

@@ -182,10 +182,11 @@ class LiteRTModel:
     def __call__(self, inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``model([mag_c, pha]) -> (mag_c_out, pha_out, com_out)`` like the Keras
         model: ``[B, T, F]`` in, ``[B, T, F]``, ``[B, T, F]``, ``[B, T, F, 2]`` out."""
+        from imse_keras.frontend import polar_to_cartesian
+
         mag_c, pha = inputs
         mag_out, pha_out = self.spectral(mag_c, pha)
-        com = np.stack([mag_out * np.cos(pha_out), mag_out * np.sin(pha_out)], axis=-1)
-        return mag_out, pha_out, com.astype(np.float32)
+        return mag_out, pha_out, polar_to_cartesian(mag_out, pha_out)
 
 
 def tflite_backend(model: str | os.PathLike | bytes | LiteRTModel, num_threads: int = 2):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from imse_keras.config import DEFAULT_OVERLAP
 from imse_keras.peers.base import Peer, PeerUnavailable
 
 __all__ = ["imse_keras_peer", "imse_tflite_peer", "segment_latency_ms"]
 
 
 def imse_keras_peer(model=None, weights: str | os.PathLike | None = None, preset: str = "imse",
-                    overlap: str = "crossfade", name: str = "imse-keras") -> Peer:
+                    overlap: str = DEFAULT_OVERLAP, name: str = "imse-keras") -> Peer:
     """The Keras IMSE model (float32).
 
     Args:
@@ -43,7 +44,7 @@ def segment_latency_ms(config) -> float:
     return 1000.0 * config.segment_size / config.sampling_rate
 
 
-def imse_tflite_peer(path: str | os.PathLike, overlap: str = "crossfade", num_threads: int = 2,
+def imse_tflite_peer(path: str | os.PathLike, overlap: str = DEFAULT_OVERLAP, num_threads: int = 2,
                      name: str | None = None, macs_per_second: float | None = None) -> Peer:
     """An exported IMSE ``.tflite`` run with LiteRT through the same front end.
 

@@ -37,14 +37,11 @@ def pesq_targets(clean_wav, mag_c, pha, config: IMSEConfig):
         ``(targets [B] float32, ok)``: ``ok`` is 0.0 when PESQ failed for any
         item (the official recipe then skips the term for the batch).
     """
-    from imse_keras.dsp.stft import mag_pha_istft
+    from imse_keras.frontend import FrontEnd
     from imse_keras.metrics import pesq_wb
 
     clean_wav = np.asarray(clean_wav)
-    est = mag_pha_istft(
-        np.maximum(np.asarray(mag_c), 0.0), np.asarray(pha), config.n_fft,
-        config.hop_length, config.compress_factor, length=clean_wav.shape[-1],
-    )
+    est = FrontEnd.from_config(config).waveform(mag_c, pha, length=clean_wav.shape[-1])
     scores = []
     for c, e in zip(clean_wav, est):
         try:
