@@ -44,6 +44,11 @@ from imse_keras.dsp.stft import mag_pha_istft, mag_pha_stft
 __all__ = ["FrontEnd", "polar_to_cartesian"]
 
 
+def _frames_first(a: np.ndarray) -> np.ndarray:
+    """torch's ``[..., F, T]`` -> ``[..., T, F]``, contiguous."""
+    return np.ascontiguousarray(np.swapaxes(a, -1, -2))
+
+
 def polar_to_cartesian(mag_c: np.ndarray, pha: np.ndarray) -> np.ndarray:
     """``[..., T, F]`` x 2 -> ``[..., T, F, 2]``: ``mag_c * (cos, sin)(pha)``, float32.
 
@@ -163,7 +168,9 @@ class FrontEnd:
     def features(self, wave: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Network inputs of a waveform: ``[..., n]`` -> ``(mag_c, pha)``, float32
         ``[..., T, F]`` each (``|X| ** compress_factor`` and ``angle(X)``)."""
-        return mag_pha_stft(wave, self.n_fft, self.hop_length, self.compress_factor)
+        mag_c, pha = mag_pha_stft(wave, self.n_fft, self.hop_length, self.compress_factor)
+        # dsp.stft mirrors torch's [..., F, T]; this is the package's one transpose.
+        return _frames_first(mag_c), _frames_first(pha)
 
     def waveform(self, mag_c: np.ndarray, pha: np.ndarray, length: int | None = None) -> np.ndarray:
         """Waveform of network outputs: ``(mag_c, pha)`` ``[..., T, F]`` -> float32
@@ -173,7 +180,8 @@ class FrontEnd:
         Negative magnitudes (a backend's rounding) are clipped to 0 first, so any
         backend's output inverts.
         """
-        return mag_pha_istft(np.maximum(mag_c, 0.0), pha, self.n_fft, self.hop_length,
+        return mag_pha_istft(np.swapaxes(np.maximum(mag_c, 0.0), -1, -2),
+                             np.swapaxes(pha, -1, -2), self.n_fft, self.hop_length,
                              self.compress_factor, length=length)
 
     @staticmethod

@@ -27,8 +27,8 @@ def _reference_stft(x, n_fft, hop):
     dft = np.exp(-2j * np.pi * np.outer(np.arange(n_fft // 2 + 1), k) / n_fft)
     n_frames = 1 + len(x) // hop
     return np.stack(
-        [dft @ (xp[t * hop : t * hop + n_fft] * win) for t in range(n_frames)], axis=0
-    )  # [T, F]
+        [dft @ (xp[t * hop : t * hop + n_fft] * win) for t in range(n_frames)], axis=-1
+    )
 
 
 # --- window -----------------------------------------------------------------
@@ -57,7 +57,7 @@ def test_stft_matches_direct_dft(n):
     x = _signal(n, seed=n)
     spec = stft(x, N_FFT, HOP)
     assert spec.dtype == np.complex64
-    assert spec.shape == (1 + n // HOP, N_FFT // 2 + 1)  # frames first
+    assert spec.shape == (N_FFT // 2 + 1, 1 + n // HOP)
     ref = _reference_stft(x, N_FFT, HOP)
     np.testing.assert_allclose(spec, ref, atol=1e-4 * np.abs(ref).max())
 
@@ -71,15 +71,14 @@ def test_stft_matches_scipy():
         x.astype(np.float64), window="hann", nperseg=N_FFT, noverlap=N_FFT - HOP,
         boundary="even", padded=True, detrend=False,
     )
-    # scipy is [F, T]: transposed at this boundary.
-    ref = ref[:, : spec.shape[0]].T * scipy.signal.get_window("hann", N_FFT).sum()
+    ref = ref[:, : spec.shape[1]] * scipy.signal.get_window("hann", N_FFT).sum()
     np.testing.assert_allclose(spec, ref, atol=1e-4 * np.abs(ref).max())
 
 
 def test_stft_batch_axes():
     x = _signal(3000, seed=2, lead=(2, 3))
     spec = stft(x)
-    assert spec.shape == (2, 3, 31, 256)
+    assert spec.shape == (2, 3, 256, 31)
     np.testing.assert_array_equal(spec[1, 2], stft(x[1, 2]))
 
 
@@ -122,7 +121,7 @@ def test_istft_default_length_is_hops_times_frames_minus_one():
 def test_istft_pads_zeros_past_the_signal():
     x = _signal(1000, seed=4)
     spec = stft(x)
-    longest = HOP * (spec.shape[-2] - 1) + N_FFT // 2  # everything the frames cover
+    longest = HOP * (spec.shape[-1] - 1) + N_FFT // 2  # everything the frames cover
     y = istft(spec, length=longest + 25)
     assert y.shape == (longest + 25,)
     np.testing.assert_array_equal(y[longest:], 0.0)
@@ -137,7 +136,7 @@ def test_istft_batch_axes_and_scipy_inverse():
     # scipy's istft is also the windowed least-squares inverse.
     win_sum = scipy.signal.get_window("hann", N_FFT).sum()
     _, ref = scipy.signal.istft(
-        spec[0].T.astype(np.complex128) / win_sum, window="hann", nperseg=N_FFT,
+        spec[0].astype(np.complex128) / win_sum, window="hann", nperseg=N_FFT,
         noverlap=N_FFT - HOP, boundary=True,
     )
     np.testing.assert_allclose(y[0], ref[:4000], atol=1e-5)
@@ -152,7 +151,7 @@ def test_istft_raises_when_nola_fails():
 
 def test_istft_rejects_wrong_bin_count():
     with pytest.raises(ValueError, match="F=256"):
-        istft(np.zeros((10, 255), np.complex64))
+        istft(np.zeros((255, 10), np.complex64))
 
 
 @pytest.mark.parametrize("n", [777, 30700])
@@ -160,7 +159,7 @@ def test_mag_pha_round_trip(n):
     x = _signal(n, seed=6)
     mag_c, pha = mag_pha_stft(x)
     assert mag_c.dtype == pha.dtype == np.float32
-    assert mag_c.shape == pha.shape == (1 + n // HOP, 256)
+    assert mag_c.shape == pha.shape == (256, 1 + n // HOP)
     assert np.all(mag_c >= 0) and np.all(np.abs(pha) <= np.pi)
     np.testing.assert_allclose(mag_c, np.abs(stft(x)) ** 0.3, rtol=1e-5)
     np.testing.assert_allclose(mag_pha_istft(mag_c, pha, length=n), x, atol=1e-4)
@@ -173,7 +172,7 @@ def test_mag_pha_stft_of_silence_is_zero():
 
 def test_mag_pha_istft_rejects_negative_magnitude():
     mag_c, pha = mag_pha_stft(_signal(500))
-    mag_c[2, 3] = -0.1
+    mag_c[3, 2] = -0.1
     with pytest.raises(ValueError, match="non-negative"):
         mag_pha_istft(mag_c, pha)
 
@@ -219,8 +218,7 @@ def test_rms_normalize_rejects_empty_and_multichannel():
 # in torch. Phase is only meaningful where the bin has energy: torch's float32
 # error in X is a few 1e-6 absolute, which is ~3e-4 rad at |X| = 1e-2, the
 # tolerance used, so bins with |X| < 1e-2 are masked. The fixture's smallest
-# |X| is 0.0156, so in practice every bin is compared. The fixture's arrays are
-# torch's [B, F, T]; they are transposed to frames-first [T, F] on loading.
+# |X| is 0.0156, so in practice every bin is compared.
 
 
 @pytest.fixture(params=PARITY_FILES)
@@ -229,10 +227,7 @@ def parity_io(request, shared_dir):
     if not path.is_file():
         pytest.skip(f"{path} not found")
     with np.load(path) as data:
-        io = {k[3:]: data[k] for k in data.files if k.startswith("io/")}
-    for key in ("noisy_mag", "noisy_pha", "denoised_mag", "denoised_pha"):
-        io[key] = np.swapaxes(io[key], 1, 2)  # torch [B, F, T] -> [B, T, F]
-    return io
+        return {k[3:]: data[k] for k in data.files if k.startswith("io/")}
 
 
 def test_parity_mag_pha_stft(parity_io):
@@ -277,11 +272,11 @@ def test_reflection_centred_frames_are_exactly_real():
     for n in (30700, 30701, 1001):
         x = rng.standard_normal(n).astype(np.float32)
         spec = stft(x)
-        assert np.all(spec[0].imag == 0)
+        assert np.all(spec[:, 0].imag == 0)
         _, pha = mag_pha_stft(x)
-        assert np.all((pha[0] == 0) | (pha[0] == np.float32(np.pi)))
+        assert np.all((pha[:, 0] == 0) | (pha[:, 0] == np.float32(np.pi)))
         last_is_centred = (n - 1) % 100 == 0
-        assert np.all(spec[-1].imag == 0) == last_is_centred
+        assert np.all(spec[:, -1].imag == 0) == last_is_centred
         # A 1e-7 relative change of the input leaves those phases unchanged.
         _, pha2 = mag_pha_stft(x * np.float32(1 - 1e-7))
-        np.testing.assert_array_equal(pha[0], pha2[0])
+        np.testing.assert_array_equal(pha[:, 0], pha2[:, 0])

@@ -66,7 +66,7 @@ def test_features_are_frames_first():
     mag_c, pha = fe.features(x)
     assert mag_c.shape == pha.shape == (3, 1 + 4321 // 100, 256)  # [B, T, F]
     assert mag_c.dtype == pha.dtype == np.float32
-    spec = stft(x[1])  # [T, F]
+    spec = stft(x[1]).T  # dsp.stft is torch's [F, T]; transposed: [T, F]
     np.testing.assert_allclose(mag_c[1], np.abs(spec) ** 0.3, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(np.cos(pha[1]) * np.abs(spec), spec.real, atol=1e-4)
     # Row t is the spectrum of the 510 samples centred on sample t * hop.
@@ -196,9 +196,9 @@ def test_segment_features_are_the_enhancers_inputs(linear_backend):
     mag_c, pha = fe.segment_features(x)
     assert mag_c.shape == (2, fe.segment_frames, fe.num_freqs)
     x_n, _ = fe.normalize(x)
-    ref_m, ref_p = mag_pha_stft(x_n[-SEG:])
-    np.testing.assert_array_equal(mag_c[1], ref_m)
-    np.testing.assert_array_equal(pha[1], ref_p)
+    ref_m, ref_p = mag_pha_stft(x_n[-SEG:])  # torch's [F, T]
+    np.testing.assert_array_equal(mag_c[1], ref_m.T)
+    np.testing.assert_array_equal(pha[1], ref_p.T)
 
     seen = []
 

@@ -86,7 +86,7 @@ def test_waveform_within_1e4(parity):
     """Inverse STFT of our outputs vs the official waveform, same length."""
     name, z, got = parity
     ref = z["io/wav_out_normalized"][0]
-    wav = mag_pha_istft(got["mag"][0], got["pha"][0], 510, 100, 0.3, length=ref.shape[-1])
+    wav = mag_pha_istft(got["mag"][0].T, got["pha"][0].T, 510, 100, 0.3, length=ref.shape[-1])
     err = np.abs(wav - ref).max()
     assert err <= ATOL, f"{name}: waveform max abs error {err:.2e}"
 

@@ -92,8 +92,8 @@ def golden(out: Path) -> None:
     manifest: dict = {"n_fft": N_FFT, "hop_length": HOP, "compress_factor": CF, "num_freqs": 256}
     for name, n, seed in (("wave_a", 3001, 5), ("wave_b", 2950, 6)):
         x = _speechy(n, seed, 10.0)
-        mag_c, pha = mag_pha_stft(x, N_FFT, HOP, CF)  # [T, F]
-        y = mag_pha_istft(mag_c, pha, N_FFT, HOP, CF, length=n)
+        mag_c, pha = (np.ascontiguousarray(a.T) for a in mag_pha_stft(x, N_FFT, HOP, CF))  # [T, F]
+        y = mag_pha_istft(mag_c.T, pha.T, N_FFT, HOP, CF, length=n)  # dsp.stft: torch's [F, T]
         _f32(out / f"{name}.f32", x)
         _f32(out / f"{name}_mag_c.f32", mag_c)
         _f32(out / f"{name}_pha.f32", pha)
@@ -107,7 +107,7 @@ def golden(out: Path) -> None:
     mag_c = rng.uniform(0.0, 2.0, (256, t)).astype(np.float32).T
     pha = rng.uniform(-np.pi, np.pi, (256, t)).astype(np.float32).T
     length = HOP * (t - 1) + N_FFT // 2 + 45  # 45 samples past the last frame: zeros
-    y = mag_pha_istft(mag_c, pha, N_FFT, HOP, CF, length=length)
+    y = mag_pha_istft(mag_c.T, pha.T, N_FFT, HOP, CF, length=length)
     _f32(out / "rand_mag_c.f32", mag_c)
     _f32(out / "rand_pha.f32", pha)
     _f32(out / "rand_istft.f32", y)

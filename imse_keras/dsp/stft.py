@@ -3,10 +3,16 @@
 Layouts (``...`` is any number of leading batch axes):
 
 - waveform ``x``: real ``[..., N]``
-- spectrum ``X``: complex64 ``[..., T, F]`` with ``T = 1 + N // hop_length``
-  frames and ``F = n_fft // 2 + 1`` bins (frames first, the one layout of the
-  package; ``torch.stft`` returns the transpose ``[..., F, T]``)
-- model features ``mag_c``, ``pha``: float32 ``[..., T, F]``
+- spectrum ``X``: complex64 ``[..., F, T]`` with ``F = n_fft // 2 + 1`` bins and
+  ``T = 1 + N // hop_length`` frames (frequency before time, as ``torch.stft``)
+- compressed magnitude and phase ``mag_c``, ``pha``: float32 ``[..., F, T]``
+
+This module is the numpy twin of ``torch.stft`` / ``torch.istft``, layout
+included, on purpose: the official parity fixtures and external tools (the
+ARM emulation kit in ``../shared/tools/arm-emu`` calls :func:`mag_pha_stft` and
+:func:`mag_pha_istft`) speak torch's ``[F, T]``. The package itself works frames
+first, ``[..., T, F]``: :class:`imse_keras.frontend.FrontEnd` is its one front
+end and the one place that transposes.
 
 The official model uses ``n_fft = win_length = 510``, ``hop_length = 100``, a
 periodic Hann window, ``center=True`` with reflect padding, no normalisation,
@@ -73,7 +79,7 @@ def _window64(n_fft: int, window: np.ndarray | None) -> np.ndarray:
 
 def _stft64(x: np.ndarray, n_fft: int, hop_length: int,
             window: np.ndarray | None = None) -> np.ndarray:
-    """complex128 ``[..., T, F]``; see :func:`stft`."""
+    """complex128 ``[..., F, T]``; see :func:`stft`."""
     _check_sizes(n_fft, hop_length)
     x = np.asarray(x)
     if np.iscomplexobj(x):
@@ -104,11 +110,11 @@ def _stft64(x: np.ndarray, n_fft: int, hop_length: int,
     # of negative bins +pi or -pi at random (a 2*pi jump at the model input).
     # Zeroing it makes the phase exact and deterministic (0 or +pi).
     if window is not None:  # a given window need not be symmetric
-        return spec
+        return np.swapaxes(spec, -1, -2)
     spec[..., 0, :] = spec[..., 0, :].real
     if hop_length > 1 and (n - 1) % hop_length == 0:
         spec[..., -1, :] = spec[..., -1, :].real
-    return spec
+    return np.swapaxes(spec, -1, -2)
 
 
 def stft(x: np.ndarray, n_fft: int = 510, hop_length: int = 100,
@@ -119,8 +125,7 @@ def stft(x: np.ndarray, n_fft: int = 510, hop_length: int = 100,
     window=torch.hann_window(n_fft), center=True, pad_mode="reflect",
     normalized=False, onesided=True, return_complex=True)``: the signal is
     reflect-padded by ``n_fft // 2`` samples on each side, cut into frames
-    every ``hop_length`` samples, windowed and real-FFT'd. The result is the
-    transpose of torch's: frames first.
+    every ``hop_length`` samples, windowed and real-FFT'd.
 
     Args:
         x: real ``[..., N]`` with ``N >= n_fft // 2 + 1``.
@@ -129,7 +134,7 @@ def stft(x: np.ndarray, n_fft: int = 510, hop_length: int = 100,
         window: ``[n_fft]`` analysis window; default the periodic Hann window.
 
     Returns:
-        complex64 ``[..., T, F]``, ``T = 1 + N // hop_length``, ``F = n_fft // 2 + 1``.
+        complex64 ``[..., F, T]``, ``F = n_fft // 2 + 1``, ``T = 1 + N // hop_length``.
 
     Raises:
         ValueError: for a signal too short to reflect-pad, or bad sizes.
@@ -188,7 +193,7 @@ def istft(
     from the start.
 
     Args:
-        X: complex ``[..., T, F]`` with ``F = n_fft // 2 + 1``. The imaginary
+        X: complex ``[..., F, T]`` with ``F = n_fft // 2 + 1``. The imaginary
             parts of the DC and Nyquist bins are ignored, as by ``irfft``.
         n_fft: FFT size and window length.
         hop_length: frame advance in samples.
@@ -209,19 +214,19 @@ def istft(
     _check_sizes(n_fft, hop_length)
     X = np.asarray(X)
     n_freqs = n_fft // 2 + 1
-    if X.ndim < 2 or X.shape[-1] != n_freqs:
+    if X.ndim < 2 or X.shape[-2] != n_freqs:
         raise ValueError(
-            f"istft expects a spectrum [..., T, F={n_freqs}] for n_fft={n_fft}. "
+            f"istft expects a spectrum [..., F={n_freqs}, T] for n_fft={n_fft}. "
             f"Received: shape {X.shape}"
         )
-    n_frames = X.shape[-2]
+    n_frames = X.shape[-1]
     if n_frames < 1:
         raise ValueError("istft received a spectrum with 0 frames.")
     if length is not None and (int(length) != length or length < 0):
         raise ValueError(f"length must be a non-negative integer. Received: length={length}")
 
     window = _window64(n_fft, window)
-    frames = np.fft.irfft(X.astype(np.complex128), n=n_fft, axis=-1)
+    frames = np.fft.irfft(np.swapaxes(X.astype(np.complex128), -1, -2), n=n_fft, axis=-1)
     y = _overlap_add(frames * window, hop_length)  # [..., n_fft + hop * (T - 1)]
     envelope = _window_envelope(window**2, n_frames, hop_length)
 
@@ -259,7 +264,7 @@ def mag_pha_stft(
         x: real waveform ``[..., N]`` (normally RMS-normalised first).
 
     Returns:
-        ``(mag_c, pha)``, each float32 ``[..., T, F]``.
+        ``(mag_c, pha)``, each float32 ``[..., F, T]``.
     """
     if not compress_factor > 0:
         raise ValueError(
@@ -284,8 +289,8 @@ def mag_pha_istft(
     then :func:`istft`.
 
     Args:
-        mag_c: float ``[..., T, F]``, non-negative.
-        pha: float ``[..., T, F]``, radians (any range).
+        mag_c: float ``[..., F, T]``, non-negative.
+        pha: float ``[..., F, T]``, radians (any range).
         length: see :func:`istft`.
 
     Returns:
@@ -303,7 +308,7 @@ def mag_pha_istft(
     pha = np.asarray(pha, dtype=np.float64)
     if mag_c.shape != pha.shape:
         raise ValueError(
-            "mag_c and pha must have the same shape [..., T, F]. "
+            "mag_c and pha must have the same shape [..., F, T]. "
             f"Received: mag_c.shape={mag_c.shape}, pha.shape={pha.shape}"
         )
     if np.any(mag_c < 0):

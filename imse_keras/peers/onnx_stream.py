@@ -239,11 +239,11 @@ class OnnxStream:
         if x.size <= s.n_fft // 2:  # too short to reflect-pad: zero-pad, cut back
             return self.enhance(np.pad(x, (0, s.n_fft // 2 + 1 - x.size)))[: x.size]
         window = s.window_array()
-        spec = stft(x, s.n_fft, s.hop, window=window)  # [T, F] complex
+        spec = stft(x, s.n_fft, s.hop, window=window).T  # [T, F] complex (dsp.stft: torch's [F, T])
         frames = np.stack([spec.real, spec.imag], axis=-1).astype(np.float32)  # [T, F, 2]
-        frames = frames[:, None, :, None, :]
+        frames = np.ascontiguousarray(frames)[:, None, :, None, :]
         out = self._run_frames(frames)[:, 0, :, 0, :]  # [T, F, 2]
-        spec_out = out[..., 0] + 1j * out[..., 1]  # [T, F]
+        spec_out = (out[..., 0] + 1j * out[..., 1]).T  # [F, T] for istft
         return istft(spec_out, s.n_fft, s.hop, length=x.size, window=window)
 
 
