@@ -14,13 +14,14 @@ int8       int8          int8 / fp32   float32   int8 body, float elsewhere
 =========  ============  ============  ========  ================================
 
 The ``int8`` preset is *mixed* precision, chosen by measurement (see
-``tflite/README.md``): int8 weights and int8 activations for the gated-dconv
-FFNs of the five U-Net body stages' transformer blocks (both 1x1 convs, the
-depthwise convs, GELU and the gate), their IDConv embeddings and the down/up
-samplers; float32 for the rest. MALA's own convolutions (qkvo, lepe, proj) stay
-float too: in int8 they cost output SNR (31.9 against 34.5 dB) and time (six
-DEQUANTIZE per block feeding the float attention core) on the official model.
-Float are also:
+``tflite/README.md``: ARM instructions per invoke, x86 CPU time, mask/phase
+error and PESQ on vb_dev): int8 weights and int8 activations for the
+gated-dconv FFNs of every transformer block (the five U-Net body stages and the
+two output heads: both 1x1 convs, the depthwise convs, GELU and the gate), the
+body stages' IDConv embeddings, the down/up samplers and the dense encoder's
+four dilated 3x3 convs; float32 for the rest. MALA's own convolutions (qkvo,
+lepe, proj) stay float: in int8 they cost output SNR and time (six DEQUANTIZE
+per block feeding the float attention core). Float are also:
 
 * MALA's attention core: its output ``(1 + 1 / gamma) * (q . KV)`` divides two
   quantities that are both tiny for a "silent" query; quantizing either one
@@ -29,10 +30,9 @@ Float are also:
 * the normalisations (instance and layer norm: variance, RSQRT) and the
   residual stream between blocks, whose per-token scale varies by orders of
   magnitude;
-* the dense encoder, the two output heads and the two decoders: their
-  activations are heavy-tailed (peak/RMS above 50), so one static int8 scale
-  per tensor leaves them too few levels: any one of these tensors in int8
-  alone costs 15-30 dB of output SNR.
+* the two decoders' dense blocks and output convs: their activations are
+  heavy-tailed (peak/RMS above 50), so one static int8 scale per tensor leaves
+  them too few levels (all of their dense convs in int8: 13 dB mask SNR).
 
 The float ops' own weights are *stored* as float16 (``float_constants="float16"``)
 and dequantized once when the model loads: LiteRT's XNNPACK delegate takes a
@@ -59,9 +59,13 @@ INT8_FLOAT_OPS: tuple[str, ...] = ("DIV",)
 #: Graph scopes (regexes over TFLite op names) the ``int8`` preset quantizes;
 #: every other op stays float32.
 INT8_BODY_SCOPES: tuple[str, ...] = (
-    r"(^|/)(enc1|enc2|latent|dec2|dec1)_block\d(_\d+)?/ffn(_\d+)?/",
+    r"(^|/)(enc1|enc2|latent|dec2|dec1|mag_head|pha_head)_block\d(_\d+)?/ffn(_\d+)?/",
     r"(^|/)(enc1|enc2|latent|dec2|dec1)_embed(_\d+)?/",
     r"(^|/)(down|up)\d_(dw|pw|shuffle|unshuffle|concat|reduce)(_\d+)?/",
+    # The dense encoder's four dilated 3x3 convs only: its concatenations,
+    # instance norms and PReLUs stay float (int8 MEAN/RSQRT run on reference
+    # kernels, and QUANTIZE of every growing concatenation costs more than it saves).
+    r"(^|/)enc_dense(_\d+)?/conv\d",
 )
 
 
