@@ -52,7 +52,7 @@ def test_round_trip_reproduces_outputs(tiny):
     target = build_model(cfg)
     n = load_torch_weights(target, state, cfg)
     assert n == source.count_params()
-    x = np.random.default_rng(1).random((1, cfg.num_freqs, 12)).astype("float32")
+    x = np.random.default_rng(1).random((1, 12, cfg.num_freqs)).astype("float32")
     for a, b in zip(source.predict([x, x], verbose=0), target.predict([x, x], verbose=0)):
         np.testing.assert_array_equal(a, b)
 
