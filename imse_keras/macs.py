@@ -2,8 +2,9 @@
 
 Counts convolutions, matrix products and einsums (the ops that dominate), not
 element-wise work, as the graph executes them. The official code counts 4.52 GMAC
-per second of audio; our layers execute 4.88 (block-diagonal per-head attention
-products and the RoPE pair swap as a +-1 conv replace einsums and gathers).
+per second of audio; our layers execute 4.85 (block-diagonal per-head attention
+products and the RoPE pair swap as a +-1 conv replace einsums and gathers; the
+decoders compute only the kept half of their upsampling conv).
 """
 
 from __future__ import annotations

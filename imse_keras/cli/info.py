@@ -45,7 +45,8 @@ def info(preset, weights, summary, threads, download):
     lines = [
         ("preset", preset),
         ("weights", weights or "(random init)"),
-        ("trainable parameters", f"{trainable:,}"),
+        ("parameters", f"{model.count_params():,} ({trainable:,} trainable; the one-path "
+                       "SKFFs' weights are frozen)"),
         ("MACs per second of audio", f"{per_second / 1e9:.2f} G"),
         (f"MACs per {cfg.segment_size}-sample segment", f"{seg_macs / 1e9:.2f} G"),
         ("sample rate", f"{cfg.sampling_rate} Hz"),
