@@ -12,7 +12,6 @@ message starts with the file name, so the CLI can show it as is.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 from soundfile import _ffi, _snd  # the C calls iter_audio_blocks needs (see there)
+
+from imse_keras.atomic import atomic_path
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -323,13 +324,6 @@ def output_format(
     return fmt, subtype
 
 
-def _current_umask() -> int:
-    # The only portable way to read the umask is to set it and put it back.
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_audio(
     path: str | os.PathLike,
     samples: np.ndarray,
@@ -393,26 +387,13 @@ def write_audio(
     except OSError as e:
         raise AudioError(path, f"cannot create the directory {target.parent} ({e})") from e
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-        )
-    except OSError as e:
-        raise AudioError(path, f"cannot write in {target.parent} ({e})") from e
-    os.close(fd)
-    try:
-        # The temp name ends in .tmp, so the format must be given explicitly.
-        sf.write(tmp_name, data, int(sample_rate), subtype=subtype, format=format)
-        # mkstemp creates the file 0600; give the result normal permissions.
-        os.chmod(tmp_name, 0o666 & ~_current_umask())
-        os.replace(tmp_name, target)
-    except BaseException as e:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        if isinstance(e, (sf.SoundFileError, OSError, RuntimeError)):
-            raise AudioError(path, f"could not write audio ({e})") from e
-        raise
+        with atomic_path(target) as tmp:
+            # The temp name ends in .tmp, so the format must be given explicitly.
+            sf.write(tmp, data, int(sample_rate), subtype=subtype, format=format)
+    except (sf.SoundFileError, OSError, RuntimeError) as e:
+        if isinstance(e, OSError) and not os.access(target.parent, os.W_OK):
+            raise AudioError(path, f"cannot write in {target.parent} ({e})") from e
+        raise AudioError(path, f"could not write audio ({e})") from e
 
 
 def resample(x: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -16,7 +16,6 @@ enhancing the file in memory.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from imse_keras.atomic import atomic_path
 from imse_keras.audio_io import AudioError, iter_audio_blocks, output_format, probe_audio
 from imse_keras.dsp.normalize import rms_scale
 
@@ -155,77 +155,73 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
     # Only the last two segments can overlap; they are merged together at the end.
     overlap_from = len(plan) - 2 if len(plan) >= 2 and plan[-1][0] < plan[-2][1] else len(plan)
 
-    tmp = None
     try:
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-            os.close(fd)
         except OSError as err:
             raise AudioError(dst, f"cannot write in {dst.parent} ({err})") from err
-        reread = _Counter()
-        try:
-            out = sf.SoundFile(tmp, "w", samplerate=file_sr, channels=channels,
-                               subtype=out_subtype, format=out_format)
-        except (sf.SoundFileError, RuntimeError, ValueError) as err:
-            raise AudioError(dst, f"{out_format} cannot hold {channels} channel(s) of "
-                             f"{out_subtype} at {file_sr} Hz ({err}); try .wav") from err
-        with out:
-            writer = _Writer(out, model_sr, file_sr, n,
-                             clip=out_subtype not in ("FLOAT", "DOUBLE"), src=src)
-            blocks = _model_rate_blocks(src, file_sr, channels, model_sr, reread)
-            buf, buf_start = np.zeros((0, channels), np.float32), 0
-            tail_outputs = []
-            pending = []  # (segment index, [channels, seg] normalised input)
+        with atomic_path(dst) as tmp:
+            reread = _Counter()
+            try:
+                out = sf.SoundFile(tmp, "w", samplerate=file_sr, channels=channels,
+                                   subtype=out_subtype, format=out_format)
+            except (sf.SoundFileError, RuntimeError, ValueError) as err:
+                raise AudioError(dst, f"{out_format} cannot hold {channels} channel(s) of "
+                                 f"{out_subtype} at {file_sr} Hz ({err}); try .wav") from err
+            with out:
+                writer = _Writer(out, model_sr, file_sr, n,
+                                 clip=out_subtype not in ("FLOAT", "DOUBLE"), src=src)
+                blocks = _model_rate_blocks(src, file_sr, channels, model_sr, reread)
+                buf, buf_start = np.zeros((0, channels), np.float32), 0
+                tail_outputs = []
+                pending = []  # (segment index, [channels, seg] normalised input)
 
-            def flush():
-                batch = np.concatenate([x for _, x in pending], axis=0)  # [k*channels, seg]
-                outs = enhancer.enhance_segments(batch).reshape(len(pending), channels, seg)
-                for (i, _), o in zip(pending, outs):
-                    a, b = plan[i]
-                    if i >= overlap_from:
-                        tail_outputs.append(o)
-                    else:
-                        writer.write(fe.denormalize(o[:, : b - a], norms[:, None]).T)
-                pending.clear()
+                def flush():
+                    batch = np.concatenate([x for _, x in pending], axis=0)  # [k*channels, seg]
+                    outs = enhancer.enhance_segments(batch).reshape(len(pending), channels, seg)
+                    for (i, _), o in zip(pending, outs):
+                        a, b = plan[i]
+                        if i >= overlap_from:
+                            tail_outputs.append(o)
+                        else:
+                            writer.write(fe.denormalize(o[:, : b - a], norms[:, None]).T)
+                    pending.clear()
 
-            for i, (a, b) in enumerate(plan):
-                while buf_start + len(buf) < b:
-                    try:
-                        buf = np.concatenate([buf, next(blocks)])
-                    except StopIteration:
-                        break
-                x = np.zeros((channels, seg), np.float32)
-                piece = buf[a - buf_start : b - buf_start].T
-                # The same rounding as FrontEnd.normalize in memory.
-                x[:, : piece.shape[1]] = fe.apply_scale(piece, norms[:, None])
-                pending.append((i, x))
-                if len(pending) * channels >= enhancer.batch_size or i == len(plan) - 1:
-                    flush()
-                # Input before the next segment's start is no longer needed.
-                keep_from = plan[i + 1][0] if i + 1 < len(plan) else b
-                buf, buf_start = buf[keep_from - buf_start :], keep_from
-            if tail_outputs:
-                a0 = plan[overlap_from][0]
-                sub_plan = [(a - a0, b - a0) for a, b in plan[overlap_from:]]
-                merged = np.stack(
-                    [fe.merge(np.stack([t[c] for t in tail_outputs]), sub_plan,
-                              plan[-1][1] - a0, enhancer.overlap)
-                     for c in range(channels)], axis=1)
-                writer.write(fe.denormalize(merged, norms[None, :]), last=True)
-            else:
-                writer.write(np.zeros((0, channels), np.float32), last=True)
-            for _ in blocks:  # decode to the end: the file must not have changed
-                pass
-            if reread.frames != n:
-                raise AudioError(src, f"decoded {n} frames, then {reread.frames}: changed while "
-                                 "being read?")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
+                for i, (a, b) in enumerate(plan):
+                    while buf_start + len(buf) < b:
+                        try:
+                            buf = np.concatenate([buf, next(blocks)])
+                        except StopIteration:
+                            break
+                    x = np.zeros((channels, seg), np.float32)
+                    piece = buf[a - buf_start : b - buf_start].T
+                    # The same rounding as FrontEnd.normalize in memory.
+                    x[:, : piece.shape[1]] = fe.apply_scale(piece, norms[:, None])
+                    pending.append((i, x))
+                    if len(pending) * channels >= enhancer.batch_size or i == len(plan) - 1:
+                        flush()
+                    # Input before the next segment's start is no longer needed.
+                    keep_from = plan[i + 1][0] if i + 1 < len(plan) else b
+                    buf, buf_start = buf[keep_from - buf_start :], keep_from
+                if tail_outputs:
+                    a0 = plan[overlap_from][0]
+                    sub_plan = [(a - a0, b - a0) for a, b in plan[overlap_from:]]
+                    merged = np.stack(
+                        [fe.merge(np.stack([t[c] for t in tail_outputs]), sub_plan,
+                                  plan[-1][1] - a0, enhancer.overlap)
+                         for c in range(channels)], axis=1)
+                    writer.write(fe.denormalize(merged, norms[None, :]), last=True)
+                else:
+                    writer.write(np.zeros((0, channels), np.float32), last=True)
+                for _ in blocks:  # decode to the end: the file must not have changed
+                    pass
+                if reread.frames != n:
+                    raise AudioError(src, f"decoded {n} frames, then {reread.frames}: "
+                                     "changed while being read?")
     except BaseException as err:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         if isinstance(err, (sf.SoundFileError, OSError)) and not isinstance(err, AudioError):
+            if isinstance(err, OSError) and not os.access(dst.parent, os.W_OK):
+                raise AudioError(dst, f"cannot write in {dst.parent} ({err})") from err
             raise AudioError(dst, f"could not write audio ({err})") from err
         raise
     return {"input": str(src), "output": str(dst), "seconds": n / file_sr,

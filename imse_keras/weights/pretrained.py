@@ -30,12 +30,13 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from imse_keras.atomic import atomic_path
 
 __all__ = [
     "PretrainedCheckpoint",
@@ -224,9 +225,7 @@ def download(
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     expected = sha256.lower()
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(dest, suffix=".part") as tmp:
         request = urllib.request.Request(url, headers={"User-Agent": _user_agent()})
         try:
             response = urllib.request.urlopen(request, timeout=timeout)
@@ -243,8 +242,7 @@ def download(
             raise DownloadError(f"could not download {url} ({err!r}); {_HINT}") from err
         h = hashlib.sha256()
         received = 0
-        with response, os.fdopen(fd, "wb") as out:
-            fd = -1
+        with response, open(tmp, "wb") as out:
             header = response.headers.get("Content-Length")
             content_length = int(header) if header and header.isdigit() else None
             from tqdm import tqdm
@@ -286,14 +284,6 @@ def download(
                 f"checksum mismatch for {url}: expected SHA-256 {expected}, got {actual}; "
                 f"the file was not saved; {_HINT}"
             )
-        # mkstemp makes the file 0600; a cached checkpoint is readable like any download.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
     return dest
 
 
