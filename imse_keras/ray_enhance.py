@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imse_keras.config import DEFAULT_OVERLAP
+
 __all__ = [
     "EnhancerSpec", "BulkResult", "plan_bulk", "split_finished", "enhance_one", "enhance_on_ray",
 ]
@@ -48,7 +50,7 @@ class EnhancerSpec:
     backend: str = "keras"  # "keras" | "tflite"
     weights: str | None = None
     preset: str = "imse"
-    overlap: str = "crossfade"
+    overlap: str = DEFAULT_OVERLAP
     batch_size: int = 4
     threads: int | None = None
     download: bool = True
