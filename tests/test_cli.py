@@ -84,6 +84,14 @@ def test_version():
     assert "imse, version" in run("--version").output
 
 
+def test_info_reports_parameters_and_cost_of_a_preset():
+    result = run("info", "--preset", "tiny")
+    assert result.exit_code == 0, result.output
+    assert "37,859" in result.output  # tests/test_model.py pins the tiny preset's count
+    assert "MACs per second of audio" in result.output and " G" in result.output
+
+
+@pytest.mark.slow  # traces the official-size graph to count MACs (~18 s)
 def test_info_reports_official_parameter_count():
     result = run("info", "--preset", "imse")
     assert result.exit_code == 0

@@ -699,8 +699,8 @@ def test_official_float32_matches_keras_within_1e4(official_model, shared_dir):
     """The model you load is the model you export, at official size and
     weights: the lean graph (MALA without GATHER/TRANSPOSE, per-axis RoPE
     tables, decoders without shuffle or strided slice) gives every TFLite
-    float32 output within 1e-4 of its scale of the Keras model's own core, and
-    the enhanced compressed magnitude within 1e-4 of the full Keras model's, on
+    float32 output within 1e-4 of its scale of the Keras model's own core (whose
+    head gives the full model's outputs: test_export_graph_is_the_keras_model), on
     the first segment of a real vb_dev file. One official-size conversion (~60 s)."""
     from imse_keras.audio_io import read_audio
     from imse_keras.export.convert import convert_model
@@ -717,8 +717,6 @@ def test_official_float32_matches_keras_within_1e4(official_model, shared_dir):
     out = LiteRTModel(result.model, num_threads=1).run_frames_first(mag, pha)
     for key in ref:
         assert np.max(np.abs(out[key] - ref[key])) <= 1e-4 * np.max(np.abs(ref[key])), key
-    mag_out = official_model.predict_on_batch([mag, pha])[0]
-    assert np.max(np.abs(mag * out["mask"] - mag_out)) <= 1e-4 * np.max(np.abs(mag_out))
 
 
 # === Official model (slow) =================================================
