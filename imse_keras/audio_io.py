@@ -37,6 +37,7 @@ __all__ = [
     "output_format",
     "probe_audio",
     "read_audio",
+    "write_error",
     "resample",
     "write_audio",
 ]
@@ -391,9 +392,17 @@ def write_audio(
             # The temp name ends in .tmp, so the format must be given explicitly.
             sf.write(tmp, data, int(sample_rate), subtype=subtype, format=format)
     except (sf.SoundFileError, OSError, RuntimeError) as e:
-        if isinstance(e, OSError) and not os.access(target.parent, os.W_OK):
-            raise AudioError(path, f"cannot write in {target.parent} ({e})") from e
-        raise AudioError(path, f"could not write audio ({e})") from e
+        raise write_error(path, e) from e
+
+
+def write_error(path: str | os.PathLike, err: BaseException) -> AudioError:
+    """The one-line :class:`AudioError` for a failed write of ``path``: the folder
+    is not writable, or the write itself failed (full disk, a format that cannot
+    hold the data, ...)."""
+    folder = Path(path).parent
+    if isinstance(err, OSError) and not os.access(folder, os.W_OK):
+        return AudioError(path, f"cannot write in {folder} ({err})")
+    return AudioError(path, f"could not write audio ({err})")
 
 
 def resample(x: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -24,7 +24,8 @@ import soundfile as sf
 import soxr
 
 from imse_keras.atomic import atomic_path
-from imse_keras.audio_io import AudioError, iter_audio_blocks, output_format, probe_audio
+from imse_keras.audio_io import (AudioError, iter_audio_blocks, output_format, probe_audio,
+                                 write_error)
 from imse_keras.dsp.normalize import rms_scale
 
 __all__ = ["enhance_file_streaming", "READ_BLOCK", "COMPUTE_PER_AUDIO_SECOND"]
@@ -220,9 +221,7 @@ def enhance_file_streaming(enhancer, src: str | os.PathLike, dst: str | os.PathL
                                      "changed while being read?")
     except BaseException as err:
         if isinstance(err, (sf.SoundFileError, OSError)) and not isinstance(err, AudioError):
-            if isinstance(err, OSError) and not os.access(dst.parent, os.W_OK):
-                raise AudioError(dst, f"cannot write in {dst.parent} ({err})") from err
-            raise AudioError(dst, f"could not write audio ({err})") from err
+            raise write_error(dst, err) from err
         raise
     return {"input": str(src), "output": str(dst), "seconds": n / file_sr,
             "sample_rate": file_sr, "channels": channels}
