@@ -44,12 +44,9 @@ def _structure_tag(model) -> str:
     return h.hexdigest()[:12]
 
 
-def _converted_path(source_sha: str, config: IMSEConfig, model) -> Path:
-    tag = "-".join(
-        str(v) for v in (config.dense_channel, config.num_blocks, config.dense_depth,
-                         int(config.idconv_pointwise))
-    )
-    return cache_dir() / "converted" / f"{source_sha[:16]}-{tag}-{_structure_tag(model)}.weights.h5"
+def _converted_path(source_sha: str, model) -> Path:
+    # The structure tag covers the architecture too (every weight's shape).
+    return cache_dir() / "converted" / f"{source_sha[:16]}-{_structure_tag(model)}.weights.h5"
 
 
 def load_weights_strict(model, path: str | os.PathLike) -> None:
@@ -140,7 +137,7 @@ def load_pretrained(
         return model
 
     source = resolve_checkpoint(weights, allow_download=allow_download, progress=progress)
-    converted = _converted_path(sha256_file(source), config, model) if use_cache else None
+    converted = _converted_path(sha256_file(source), model) if use_cache else None
     if converted is not None and converted.is_file():
         try:
             load_weights_strict(model, converted)
