@@ -198,20 +198,13 @@ def validate_model(
         imse_keras.audio_io.AudioError: unreadable files or unscorable pairs.
     """
     from imse_keras.audio_io import AudioError
-    from imse_keras.metrics.evaluate import load_mono_16k, SCORING_RATE
+    from imse_keras.metrics.evaluate import SCORING_RATE, load_pairs
     from imse_keras.metrics import score_pair
 
     if not pairs:
         raise ValueError("no (clean, noisy) pairs to validate on")
-    iterator = pairs
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(pairs, unit="file", desc="validating")
     rows = []
-    for clean_path, noisy_path in iterator:
-        clean = load_mono_16k(clean_path)
-        noisy = load_mono_16k(noisy_path)
+    for _, noisy_path, clean, noisy in load_pairs(pairs, progress, "validating"):
         y_ref = reference(noisy)
         y_cand = candidate(noisy)
         try:

@@ -25,7 +25,7 @@ from imse_keras.metrics.si_sdr import si_sdr
 
 __all__ = [
     "METRICS", "MAX_LENGTH_MISMATCH", "SCORING_RATE", "score_pair", "summarize", "format_table",
-    "pair_files", "load_mono_16k", "evaluate_pairs",
+    "pair_files", "load_mono_16k", "load_pairs", "evaluate_pairs",
 ]
 
 #: Rate every file is scored at, Hz.
@@ -186,6 +186,18 @@ def load_mono_16k(path: str | os.PathLike) -> np.ndarray:
     return resample(x, audio.sample_rate, SCORING_RATE).astype(np.float32)
 
 
+def load_pairs(pairs: list[tuple[Path, Path]], progress: bool = False, desc: str = "scoring"):
+    """Yield ``(clean_path, other_path, clean, other)`` for each pair, both signals
+    read with :func:`load_mono_16k`; a tqdm bar over the pairs when ``progress``."""
+    iterator = pairs
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(pairs, unit="file", desc=desc)
+    for clean_path, other_path in iterator:
+        yield clean_path, other_path, load_mono_16k(clean_path), load_mono_16k(other_path)
+
+
 def evaluate_pairs(
     pairs: list[tuple[Path, Path]],
     process: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -198,15 +210,8 @@ def evaluate_pairs(
         ``(rows, mean)``: one dict per file (``file`` plus every metric) and the
         NaN-ignoring means from :func:`imse_keras.metrics.summarize`.
     """
-    iterator = pairs
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(pairs, unit="file", desc="scoring")
     rows = []
-    for clean_path, other_path in iterator:
-        clean = load_mono_16k(clean_path)
-        other = load_mono_16k(other_path)
+    for _, other_path, clean, other in load_pairs(pairs, progress, "scoring"):
         if process is not None:
             other = process(other)
         try:
