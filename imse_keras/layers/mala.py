@@ -105,18 +105,20 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
         self.proj.build(tuple(input_shape[:-1]) + (self.dim,))
 
     def _rope_tables(self, t, f):
-        """cos/sin tables per axis, for the time and frequency channel halves.
+        """cos/sin tables of the two channel halves (unsigned sin; the pair swap
+        carries the sign).
 
         Returns:
-            ``(cos_t, sin_t)`` ``[T, 1, C/2]`` and ``(cos_f, sin_f)``
-            ``[1, F, C/2]`` (unsigned sin; the pair swap carries the sign).
+            ``(cos_t, sin_t)`` ``[T, C/2, 1]``: per frame, one scale per row of a
+            ``[C/2, C]`` matrix; ``(cos_f, sin_f)`` ``[1, F, C/2]``: per frequency
+            bin, broadcast over the ``[B, T, F, C/2]`` frequency half.
         """
         ang = np.tile(self._angles[: HEAD_DIM // 2], self._heads)  # [C/2], (head, dim) order
         ang = ops.cast(ang, self.compute_dtype)
         pos_t = ops.cast(ops.arange(t), self.compute_dtype)[:, None] * ang[None, :]  # [T, C/2]
         pos_f = ops.cast(ops.arange(f), self.compute_dtype)[:, None] * ang[None, :]  # [F, C/2]
         return (
-            (ops.cos(pos_t)[:, None, :], ops.sin(pos_t)[:, None, :]),
+            (ops.cos(pos_t)[:, :, None], ops.sin(pos_t)[:, :, None]),
             (ops.cos(pos_f)[None, :, :], ops.sin(pos_f)[None, :, :]),
         )
 
@@ -127,12 +129,14 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
             return ops.conv(x, kernel, padding="valid") + ops.take(self.qkvo.bias, columns, axis=0)
 
     def call(self, x):
-        # Written for a lean TFLite graph, every tensor stays [B, T, F, channels]:
-        # q and k are computed in two halves (the dims rotating with time and
-        # with frequency, so each half's RoPE table is per axis and tiny), the
-        # pair swap is a constant 1x1 conv, and the per-head products are
-        # block-diagonal matmuls (no 5-D head split, no transposes).
-        c = self.dim
+        # Written for a lean TFLite graph, every per-token tensor stays
+        # [B, T, F, channels]. q and k are computed in two halves: the dims
+        # rotating with frequency and those rotating with time. The frequency
+        # half gets RoPE per token (a per-bin table [1, F, C/2], the pair swap
+        # as a constant 1x1 conv: exact). With a static T the time half never
+        # does: its rotation moves onto per-frame [C/2, C] matrices (below).
+        # The per-head products are block-diagonal matmuls (no 5-D head split).
+        c, half = self.dim, self.dim // 2
         shape = ops.shape(x)
         b, t = shape[0], shape[1]
         # Static F when known (leaner TFLite graph); Keras' predict may relax it.
@@ -149,35 +153,57 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
         v = self._conv(x, np.arange(2 * c, 3 * c, dtype=np.int32))  # [B, T, F, C]
         o = self._conv(x, np.arange(3 * c, 4 * c, dtype=np.int32))
 
-        # gamma = s * phi(q) . mean phi(k), per head, before RoPE: [B, T, F, h].
-        heads_half = ops.cast(self._heads_half, dt)[None, None]  # [1, 1, C/2, h]
-
-        def head_dot(z, z_mean):  # [B,T,F,C/2] . [B,1,1,C/2] per head -> [B,T,F,h]
-            return ops.matmul(z, ops.reshape(z_mean, (b, 1, -1, 1)) * heads_half)
-
-        km_t = ops.mean(k_t, axis=(1, 2), keepdims=True) * s
+        # gamma = s * phi(q) . mean phi(k), per head, before RoPE: [B, T, F, h]
+        # (the two halves share the (head, dim) channel order; a constant 1x1
+        # conv sums each head's channels).
+        km_t = ops.mean(k_t, axis=(1, 2), keepdims=True) * s  # [B, 1, 1, C/2]
         km_f = ops.mean(k_f, axis=(1, 2), keepdims=True) * s
-        gamma = head_dot(q_t, km_t) + head_dot(q_f, km_f)
+        heads_half = ops.cast(self._heads_half, dt)[None, None]  # [1, 1, C/2, h]
+        gamma = ops.conv(q_t * km_t + q_f * km_f, heads_half, padding="valid")
 
         (cos_t, sin_t), (cos_f, sin_f) = self._rope_tables(t, f)
-        swap = ops.cast(self._swap_half, dt)
+        swap = ops.cast(self._swap_half, dt)  # [1, 1, C/2, C/2]: z @ P swaps pairs
+        scale = s / ops.cast(t * f, dt)  # s / N
 
         def rope(z, cos, sin):  # z * cos + swap(z) * sin
             return z * cos + ops.conv(z, swap, padding="valid") * sin
 
-        q_t, q_f = rope(q_t, cos_t, sin_t), rope(q_f, cos_f, sin_f)
-        k_t, k_f = rope(k_t, cos_t, sin_t), rope(k_f, cos_f, sin_f)
+        def kv(z, same_head):  # (s / N) sum_j z_j^T v_j per head: [B, C/2, C]
+            z_tok = ops.reshape(z, (b, -1, half))  # [B, N, C/2]
+            full = ops.matmul(ops.transpose(z_tok, (0, 2, 1)), v_tok)
+            return full * ops.cast(same_head, dt) * scale
 
-        # KV = (s / N) * sum_j k_j^T v_j per head: block-diagonal [B, C/2, C] per half.
-        n_tokens = ops.cast(t * f, dt)
         v_tok = ops.reshape(v, (b, -1, c))  # [B, N, C]
+        # Frequency half: RoPE on q and k per token, one KV_f.
+        q_f, k_f = rope(q_f, cos_f, sin_f), rope(k_f, cos_f, sin_f)
+        y = ops.matmul(q_f, ops.reshape(kv(k_f, self._same_head_f), (b, 1, half, c)))  # [B, T, F, C]
 
-        def kv(z, same_head):
-            z_tok = ops.reshape(z, (b, -1, c // 2))
-            full = ops.matmul(ops.transpose(z_tok, (0, 2, 1)), v_tok)  # [B, C/2, C]
-            return ops.reshape(full * ops.cast(same_head, dt) * (s / n_tokens), (b, 1, c // 2, c))
+        if x.shape[1] is None:
+            # Dynamic T (Keras training and predict, dynamic-T exports): the
+            # time half's RoPE per token too. (On a dynamic-T .tflite, LiteRT
+            # 2.x gave wrong outputs for the folded form below from the second
+            # invoke on, in a process that had run the TF converter:
+            # tests/test_export.py::test_runner_handles_lengths_and_batches.)
+            cos_tt, sin_tt = ops.reshape(cos_t, (-1, 1, half)), ops.reshape(sin_t, (-1, 1, half))
+            q_t, k_t = rope(q_t, cos_tt, sin_tt), rope(k_t, cos_tt, sin_tt)  # [T, 1, C/2] tables
+            y = y + ops.matmul(q_t, ops.reshape(kv(k_t, self._same_head_t), (b, 1, half, c)))
+        else:
+            # Static T (export graphs): the time half's rotation depends on the
+            # frame only, so it moves onto per-frame [C/2, C] matrices. With
+            # RoPE(k) = k * cos + (k * sin) @ P (cos and sin are equal within a
+            # pair): KV_t = sum_t cos_t S_t + P^T (sin_t S_t) with the per-frame
+            # S_t = sum_f k^T v, and RoPE(q) KV_t = q M_t with
+            # M_t = cos_t KV_t + sin_t (P KV_t).
+            p = ops.cast(self._swap_half[0, 0], dt)  # [C/2, C/2]
+            s_t = ops.matmul(ops.transpose(k_t, (0, 1, 3, 2)), v)  # [B, T, C/2, C]
+            kv_t = ops.sum(s_t * cos_t, axis=1) + ops.matmul(
+                ops.transpose(p)[None], ops.sum(s_t * sin_t, axis=1)
+            )
+            kv_t = kv_t * ops.cast(self._same_head_t, dt) * scale  # [B, C/2, C]
+            m_t = (ops.expand_dims(kv_t, 1) * cos_t
+                   + ops.expand_dims(ops.matmul(p[None], kv_t), 1) * sin_t)  # [B, T, C/2, C]
+            y = y + ops.matmul(q_t, m_t)
 
-        y = ops.matmul(q_t, kv(k_t, self._same_head_t)) + ops.matmul(q_f, kv(k_f, self._same_head_f))
         # Per head: y * (1 + 1 / (gamma + eps)) - gamma * mean(v), broadcast to
         # the head's channels by exact 0/1 matmuls.
         heads_full = ops.cast(self._heads_full_t, dt)[None, None]  # [1, 1, h, C]
