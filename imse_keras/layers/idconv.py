@@ -88,9 +88,46 @@ class IDConv(keras.layers.Layer):
                                     for lo, hi in bounds)
         else:
             x_id, x_hw, x_w, x_h = (x[..., lo:hi] for lo, hi in bounds)
-        return ops.concatenate(
-            [x_id, self.dwconv_hw(x_hw), self.dwconv_w(x_w), self.dwconv_h(x_h)], axis=-1
-        )
+        y_w, y_h = self._band(self.dwconv_w, x_w, axis=2), self._band(self.dwconv_h, x_h, axis=1)
+        return ops.concatenate([x_id, self.dwconv_hw(x_hw), y_w, y_h], axis=-1)
+
+    def _band(self, conv, z, axis):
+        """One band branch (taps along ``axis``, 1 = T or 2 = F) on wide lanes.
+
+        A depthwise conv over g channels leaves most SIMD lanes idle (16 float
+        lanes per XNNPACK tile; g = C/8 = 2 at C = 16). The same per-channel
+        math runs on ``k * g`` lanes: k positions of the *other* axis move into
+        the channel axis (``[.., n/k, k*g]``) and the taps repeat for each of
+        them. ``k`` divides that axis' static length; when none gives at least
+        8 lanes (or the length is unknown) the plain conv runs.
+
+        Args:
+            conv: the branch's ``DepthwiseConv2D`` (``kb x 1`` or ``1 x kb``).
+            z: ``[B, T, F, g]``.
+            axis: the axis the taps run along.
+
+        Returns:
+            ``[B, T, F, g]``.
+        """
+        g = self._g
+        t, f = z.shape[1], z.shape[2]
+        other = f if axis == 1 else t
+        k = None if other is None or (axis == 2 and t is None) else _lane_group(other, g)
+        if k is None:
+            return conv(z)
+        b = ops.shape(z)[0]
+        if t is None:  # taps along T need a static F only
+            t = ops.shape(z)[1]
+        kernel = ops.tile(conv.kernel, (1, 1, k, 1))  # [kh, kw, k*g, 1]; lane j*g + c
+        bias = ops.tile(conv.bias, (k,))
+        if axis == 1:  # taps along T: [B, T, F/k, k*g] (a free reshape)
+            y = ops.depthwise_conv(ops.reshape(z, (b, t, f // k, k * g)), kernel, padding="same")
+            return ops.reshape(y + bias, (b, t, f, g))
+        # taps along F: [B, T/k, k, F, g] -> [B*T/k, 1, F, k*g]
+        zw = ops.transpose(ops.reshape(z, (b, t // k, k, f, g)), (0, 1, 3, 2, 4))
+        y = ops.depthwise_conv(ops.reshape(zw, (-1, 1, f, k * g)), kernel, padding="same") + bias
+        y = ops.transpose(ops.reshape(y, (b, t // k, f, k, g)), (0, 1, 3, 2, 4))
+        return ops.reshape(y, (b, t, f, g))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -107,3 +144,18 @@ class IDConv(keras.layers.Layer):
             }
         )
         return config
+
+
+def _lane_group(length: int, channels: int, tile: int = 16, max_lanes: int = 64) -> int | None:
+    """The k (a divisor of ``length``) whose ``k * channels`` lanes best fill
+    ``tile``-wide SIMD tiles, at most ``max_lanes``; larger k on ties. None when
+    no k reaches 8 lanes at half a tile's use or more."""
+    best, best_use = None, 0.5
+    for k in range(1, length + 1):
+        lanes = k * channels
+        if length % k or lanes > max_lanes:
+            continue
+        use = lanes / (-(-lanes // tile) * tile)
+        if lanes >= 8 and use >= best_use:
+            best, best_use = k, use
+    return best
