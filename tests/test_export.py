@@ -31,10 +31,11 @@ SEG = 30700
 MODES = ("float32", "float16", "dynamic", "int8")
 
 # Output SNR (dB) of each mode's raw outputs against the Keras export graph,
-# on speech-like input, must exceed these. Measured on this tiny model
-# (float16 ~60 dB, dynamic ~35 dB, int8 ~27 dB, all within +-2 dB across
-# seeds); the bounds leave about 6-10 dB of margin, so a broken kernel or a
-# mis-scaled input (which give < 10 dB) fails while rounding changes do not.
+# on speech-like input, must exceed these. Measured on this tiny model (seeded
+# weights, conftest.tiny_model), lowest output: float16 ~53 dB, dynamic ~29 dB,
+# int8 ~23.6 dB (phase maps). Across init seeds 0-3 those ranged 25.3-29.5 dB
+# (dynamic) and 19.8-23.6 dB (int8), hence the seed. A broken kernel or a
+# mis-scaled input gives < 10 dB.
 MIN_SNR_DB = {"float16": 45.0, "dynamic": 25.0, "int8": 18.0}
 # Every op in int8 (int8 I/O too): measured 7.0 to 13.8 dB on the phase maps (int8
 # roundings flip between runs and the network amplifies them) and 29.5 dB on the mask
@@ -712,7 +713,9 @@ def test_official_float32_matches_keras_within_1e4(official_model, shared_dir):
     result = convert_model(graph, "float32")
     counts = result.summary.op_counts
     assert "GATHER" not in counts and "STRIDED_SLICE" not in counts
-    assert counts.get("TRANSPOSE", 0) <= 8  # the four body pixel (un)shuffles' two each
+    # The four body pixel (un)shuffles' two each, and two per IDConv embedding
+    # (its width branch runs on [.., F, k*g] lanes).
+    assert counts.get("TRANSPOSE", 0) <= 8 + 2 * 7
     ref = graph.predict_on_batch([mag, pha])
     out = LiteRTModel(result.model, num_threads=1).run_frames_first(mag, pha)
     for key in ref:
