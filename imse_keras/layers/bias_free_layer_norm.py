@@ -35,8 +35,15 @@ class BiasFreeLayerNorm(keras.layers.Layer):
         self.weight = self.add_weight(name="weight", shape=(channels,), initializer="ones")
 
     def call(self, x):
+        return self.normalize(x) * self.weight
+
+    def normalize(self, x):
+        """``x / sqrt(var_c(x) + eps)``: the norm without its weight, for a
+        consumer that folds ``self.weight`` into its own kernel (a 1x1 conv of
+        the normalised ``x`` times ``w`` is one of ``x`` with ``w`` scaling the
+        kernel's input rows; :class:`TransformerBlock` does this)."""
         var = ops.var(x, axis=-1, keepdims=True)
-        return x * ops.rsqrt(var + self.epsilon) * self.weight
+        return x * ops.rsqrt(var + self.epsilon)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

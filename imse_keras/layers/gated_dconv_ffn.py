@@ -19,6 +19,11 @@ class GatedDConvFFN(keras.layers.Layer):
         dim: channels C.
         expansion: hidden width factor.
 
+    Call arguments:
+        x: ``[B, T, F, C]``.
+        input_scale: optional ``[C]``; the layer then computes on
+            ``x * input_scale``, folded into project_in's kernel rows.
+
     Shape:
         ``[B, T, F, C]`` -> ``[B, T, F, C]``.
     """
@@ -42,12 +47,15 @@ class GatedDConvFFN(keras.layers.Layer):
         self.dwconv.build(hidden_shape)
         self.project_out.build(tuple(input_shape[:-1]) + (self._hidden,))
 
-    def call(self, x):
+    def call(self, x, input_scale=None):
         # Each half (gate a, value b) by its own slice of the project_in and
         # dwconv kernels: the same per-channel math as convolving all 2h
         # channels and splitting, without a SPLIT copy in the TFLite graph.
+        # input_scale ([C], optional) multiplies x, folded into project_in's rows.
         h = self._hidden
         k_in, k_dw = self.project_in.kernel, self.dwconv.kernel  # [1,1,C,2h], [3,3,2h,1]
+        if input_scale is not None:
+            k_in = k_in * ops.reshape(input_scale, (1, 1, -1, 1))
 
         def half(lo, hi):
             y = ops.conv(x, k_in[..., lo:hi], padding="valid")

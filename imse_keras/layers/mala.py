@@ -69,6 +69,11 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
     Args:
         dim: channels C; must be a multiple of 8 (C // 8 heads).
 
+    Call arguments:
+        x: ``[B, T, F, C]``.
+        input_scale: optional ``[C]``; the layer then computes on
+            ``x * input_scale``, folded into qkvo's kernel rows.
+
     Shape:
         ``[B, T, F, C]`` -> ``[B, T, F, C]``; T may be dynamic, F and C static.
     """
@@ -122,13 +127,16 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
             (ops.cos(pos_f)[None, :, :], ops.sin(pos_f)[None, :, :]),
         )
 
-    def _conv(self, x, columns):
-        """The qkvo conv restricted to some output channels (a 1x1 conv of its own)."""
+    def _conv(self, x, columns, input_scale=None):
+        """The qkvo conv restricted to some output channels (a 1x1 conv of its
+        own), on ``x * input_scale`` (``[C]``, folded into the kernel's rows)."""
         with keras.name_scope("qkvo"):  # op names the int8 export policy selects by
             kernel = ops.take(self.qkvo.kernel, columns, axis=3)
+            if input_scale is not None:
+                kernel = kernel * ops.reshape(input_scale, (1, 1, -1, 1))
             return ops.conv(x, kernel, padding="valid") + ops.take(self.qkvo.bias, columns, axis=0)
 
-    def call(self, x):
+    def call(self, x, input_scale=None):
         # Written for a lean TFLite graph, every per-token tensor stays
         # [B, T, F, channels]. q and k are computed in two halves: the dims
         # rotating with frequency and those rotating with time. The frequency
@@ -148,10 +156,13 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
         def phi(z):
             return ops.elu(z) + 1.0
 
-        q_t, q_f = phi(self._conv(x, t_idx)), phi(self._conv(x, f_idx))  # [B, T, F, C/2]
-        k_t, k_f = phi(self._conv(x, c + t_idx)), phi(self._conv(x, c + f_idx))
-        v = self._conv(x, np.arange(2 * c, 3 * c, dtype=np.int32))  # [B, T, F, C]
-        o = self._conv(x, np.arange(3 * c, 4 * c, dtype=np.int32))
+        def conv(columns):
+            return self._conv(x, columns, input_scale)
+
+        q_t, q_f = phi(conv(t_idx)), phi(conv(f_idx))  # [B, T, F, C/2]
+        k_t, k_f = phi(conv(c + t_idx)), phi(conv(c + f_idx))
+        v = conv(np.arange(2 * c, 3 * c, dtype=np.int32))  # [B, T, F, C]
+        o = conv(np.arange(3 * c, 4 * c, dtype=np.int32))
 
         # gamma = s * phi(q) . mean phi(k), per head, before RoPE: [B, T, F, h]
         # (the two halves share the (head, dim) channel order; a constant 1x1

@@ -37,8 +37,11 @@ class TransformerBlock(keras.layers.Layer):
             layer.build(input_shape)
 
     def call(self, x):
-        x = x + self.mala(self.norm1(x))
-        return x + self.ffn(self.norm2(x))
+        # Each norm's weight scales the input rows of the 1x1 conv right after
+        # it (MALA's qkvo, the FFN's project_in): the same math without a
+        # per-token multiply.
+        x = x + self.mala(self.norm1.normalize(x), input_scale=self.norm1.weight)
+        return x + self.ffn(self.norm2.normalize(x), input_scale=self.norm2.weight)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
