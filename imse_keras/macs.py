@@ -2,9 +2,10 @@
 
 Counts convolutions, matrix products and einsums (the ops that dominate), not
 element-wise work, as the graph executes them. The official code counts 4.52 GMAC
-per second of audio; our layers execute 4.85 (block-diagonal per-head attention
-products and the RoPE pair swap as a +-1 conv replace einsums and gathers; the
-decoders compute only the kept half of their upsampling conv).
+per second of audio; our layers execute 4.78 at a fixed T (block-diagonal per-head
+attention products and the frequency RoPE's pair swap as a +-1 conv replace einsums
+and gathers; the time RoPE folds into per-frame matrices; the decoders compute only
+the kept half of their upsampling conv).
 """
 
 from __future__ import annotations

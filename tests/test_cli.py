@@ -98,11 +98,12 @@ def test_info_reports_official_parameter_count():
     assert "432,995" in result.output
     assert "431,388 trainable" in result.output  # the one-path SKFFs' 1,607 are frozen
     # MACs per second of audio as our graph executes it. The official code counts 4.52 G
-    # (8.71 G per segment); the layers trade 8 % more MACs (block-diagonal per-head attention
-    # products, the RoPE pair swap as a +-1 conv) for a graph without GATHER/TRANSPOSE glue,
-    # and the decoders compute only the half of their upsampling conv that they keep.
-    assert "4.85 G" in result.output
-    assert "9.36 G" in result.output  # per 30,700-sample segment
+    # (8.71 G per segment); the layers trade 6 % more MACs (block-diagonal per-head attention
+    # products, the frequency RoPE's pair swap as a +-1 conv) for a graph without
+    # GATHER/TRANSPOSE glue, and the decoders compute only the half of their upsampling conv
+    # that they keep.
+    assert "4.78 G" in result.output
+    assert "9.21 G" in result.output  # per 30,700-sample segment
 
 
 def test_enhance_keeps_rate_channels_length_and_format(tiny_weights, tmp_path):
