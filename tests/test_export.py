@@ -130,7 +130,7 @@ def written(converted, tmp_path_factory):
 def test_presets_cover_the_four_modes():
     assert set(POLICIES) == set(MODES)
     assert get_policy("int8").needs_calibration and not get_policy("dynamic").needs_calibration
-    assert get_policy("int8").float_ops == ("DIV",)  # the int8 DIV crash hazard
+    assert "DIV" in get_policy("int8").float_ops  # the int8 DIV crash hazard
     assert get_policy(POLICIES["float16"]) is POLICIES["float16"]
     assert json.loads(json.dumps(get_policy("int8").to_dict()))["int8_scopes"]
 
@@ -143,6 +143,8 @@ def test_presets_cover_the_four_modes():
         {"io": "int8"},  # int8 I/O needs int8 activations
         {"float_ops": ("DIV",)},  # float islands only make sense in int8 models
         {"weights": "int8", "activations": "int8", "int8_scopes": ("(",)},
+        {"weights": "int8", "hybrid_scopes": ("conv",)},  # hybrid convs live in int8 models
+        {"weights": "int8", "activations": "int8", "hybrid_scopes": ("[",)},
         {"name": "bad name"},
     ],
 )
@@ -348,19 +350,19 @@ def _float_op_filters(model: bytes) -> list[tuple[str, str]]:
 def test_int8_float_ops_keep_filters_xnnpack_can_take(converted, export_graph, features,
                                                       saved_graph, calibrated, calibration):
     """The int8 preset's float convolutions read float16 (or float32) constant
-    filters, which XNNPACK takes; int8-stored filters behind DEQUANTIZE are not
-    taken (TFLite falls back to its own slower kernels), so the preset never
-    writes them. The smaller int8-storage variant stays available and within a
-    few dB of it."""
+    filters, which XNNPACK takes, or int8 ones of their own (the hybrid convs);
+    int8-stored filters behind DEQUANTIZE are not taken (TFLite falls back to
+    its own slower kernels), so the preset never writes them. The smaller
+    int8-storage variant stays available and within a few dB of it."""
     from imse_keras.export.convert import convert_model
     from imse_keras.export.runner import LiteRTModel
 
     int8 = converted["int8"].model
     filters = _float_op_filters(int8)
-    assert filters and all(how in ("FLOAT32", "DEQUANTIZE<-FLOAT16") for _, how in filters), \
-        sorted(set(filters))
+    assert filters and all(how in ("FLOAT32", "DEQUANTIZE<-FLOAT16", "INT8")
+                           for _, how in filters), sorted(set(filters))
     stored, largest_float32 = _weight_bytes(int8)
-    assert largest_float32 < 4 * 16  # only scalars and tiny biases stay float32
+    assert largest_float32 < 4 * 16  # only scalars and small biases stay float32
     small = convert_model(export_graph, get_policy("int8").replace(float_constants="int8"),
                           calibration, calibrated=calibrated, saved_model=saved_graph).model
     assert any(how == "DEQUANTIZE<-INT8" for _, how in _float_op_filters(small))
@@ -371,6 +373,67 @@ def test_int8_float_ops_keep_filters_xnnpack_can_take(converted, export_graph, f
     out8 = LiteRTModel(small).run_frames_first(mag, pha)
     for key in ref:
         assert _snr(ref[key], out8[key]) > _snr(ref[key], out16[key]) - 3.0, key
+
+
+def _hybrid_convs(model: bytes) -> list[dict]:
+    """Every CONV_2D with a float32 input and an int8 filter: its filter's scale
+    count and axis, and how its bias is stored."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    ops_by = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    parsed = schema.ModelT.InitFromPackedBuf(model, 0)
+    graph = parsed.subgraphs[0]
+    out = []
+    for op in graph.operators:
+        code = parsed.operatorCodes[op.opcodeIndex]
+        if ops_by[max(int(code.builtinCode), int(code.deprecatedBuiltinCode))] != "CONV_2D":
+            continue
+        x, w, bias = (graph.tensors[int(i)] for i in op.inputs[:3])
+        if types[x.type] != "FLOAT32" or types[w.type] != "INT8":
+            continue
+        data = parsed.buffers[bias.buffer].data
+        out.append({
+            "out_channels": int(w.shape[0]),
+            "scales": len(w.quantization.scale),
+            "axis": int(w.quantization.quantizedDimension),
+            "zero_points": set(int(z) for z in w.quantization.zeroPoint),
+            "bias": types[bias.type] if data is not None and len(data) else "computed",
+            "output": types[graph.tensors[int(op.outputs[0])].type],
+        })
+    return out
+
+
+def test_int8_hybrid_convs_are_what_xnnpack_runs_as_dynamic_range(converted, features):
+    """The preset's hybrid convs (tiny: the two decoders' two dense convs, the
+    heads' output convs, the encoder's strided conv) read an int8 filter with
+    one symmetric scale per output channel and a float32 constant bias; the
+    model loads with them on XNNPACK and stays within the int8 bound
+    (test_quantized_modes_stay_within_their_measured_bound)."""
+    from imse_keras.export.runner import LiteRTModel
+
+    hybrid = _hybrid_convs(converted["int8"].model)
+    assert len(hybrid) == 2 * 2 + 2 + 1, hybrid
+    for conv in hybrid:
+        assert conv["scales"] == conv["out_channels"] and conv["axis"] == 0, conv
+        assert conv["zero_points"] == {0} and conv["bias"] == "FLOAT32", conv
+        assert conv["output"] == "FLOAT32", conv
+    assert not _hybrid_convs(converted["float32"].model)
+    mag, pha = features
+    out = LiteRTModel(converted["int8"].model).run_frames_first(mag, pha)
+    assert all(np.all(np.isfinite(v)) for v in out.values())
+
+
+def test_hybrid_scope_that_matches_nothing_is_an_error(calibrated):
+    from imse_keras.export.convert import ExportError, quantize_calibrated
+    from imse_keras.export.hybrid import make_hybrid
+
+    quantized = quantize_calibrated(calibrated, get_policy("int8"))
+    with pytest.raises(ExportError, match="matched no float CONV_2D"):
+        make_hybrid(quantized, ("no_such_layer",))
+    # A scope over int8 convs only (the FFNs) matches no *float* conv either.
+    with pytest.raises(ExportError, match="matched no float CONV_2D"):
+        make_hybrid(quantized, (r"/ffn(_\d+)?/",))
 
 
 def test_int8_needs_calibration(export_graph):

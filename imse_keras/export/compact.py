@@ -25,7 +25,7 @@ modes).
 
 from __future__ import annotations
 
-__all__ = ["compact_model", "store_constants", "CONSTANT_STORAGE"]
+__all__ = ["compact_model", "store_constants", "pack_model", "symmetric_int8", "CONSTANT_STORAGE"]
 
 #: Storage types :func:`store_constants` supports.
 CONSTANT_STORAGE = ("float16", "int8")
@@ -37,9 +37,10 @@ def _same(a, b) -> bool:
     return [int(x) for x in a] == [int(x) for x in b]
 
 
-def _pack(parsed) -> bytes:
-    """Serialize a ``ModelT`` sharing identical shape vectors, quantization
-    tables and builtin options (the generated ``Pack`` writes one copy per use)."""
+def pack_model(parsed) -> bytes:
+    """Serialize a parsed ``ModelT`` to ``.tflite`` bytes, sharing identical shape
+    vectors, quantization tables and builtin options (the generated ``Pack``
+    writes one copy per use)."""
     import flatbuffers
     import numpy as np
     from ai_edge_litert import schema_py_generated as schema
@@ -189,15 +190,19 @@ def compact_model(model: bytes, keep_names: bool = False) -> bytes:
             tensor.buffer = remap[int(tensor.buffer)]
     for meta in parsed.metadata or []:
         meta.buffer = remap[int(meta.buffer)]
-    return _pack(parsed)
+    return pack_model(parsed)
 
 
 # Filter operands quantized per output channel in int8 storage: (op, input index) -> axis.
 _CHANNEL_AXIS = {("CONV_2D", 1): 0, ("DEPTHWISE_CONV_2D", 1): 3, ("FULLY_CONNECTED", 1): 0}
 
 
-def _int8_symmetric(values, axis):
-    """Symmetric int8 (zero point 0, range +-127) per ``axis`` slice, or per tensor."""
+def symmetric_int8(values, axis=None):
+    """Symmetric int8 (zero point 0, range +-127) per ``axis`` slice, or per tensor.
+
+    Returns:
+        ``(q, scale)``: int8 values and float64 scales (one per slice, or one).
+    """
     import numpy as np
 
     if axis is None:
@@ -231,7 +236,8 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
         per_channel: per-output-channel scales for int8 filters; per-tensor
             saves 12 bytes of scale and zero point per channel.
 
-    Constants with non-finite values, or beyond float16's range, stay float32.
+    Constants with non-finite values, or beyond float16's range, stay float32,
+    as do the inputs of hybrid convs (:mod:`imse_keras.export.hybrid`).
     """
     import numpy as np
     from ai_edge_litert import schema_py_generated as schema
@@ -264,7 +270,12 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
                 opcode_index[version] = len(parsed.operatorCodes) - 1
         return opcode_index[version]
 
-    for graph in parsed.subgraphs:
+    from imse_keras.export.hybrid import hybrid_op_inputs
+
+    # A hybrid conv's float32 bias must stay a plain constant (see
+    # imse_keras.export.hybrid); its filter is int8 already.
+    hybrid_inputs = hybrid_op_inputs(parsed)
+    for g, graph in enumerate(parsed.subgraphs):
         uses: dict[int, set] = {}
         for op in graph.operators:
             for k, i in enumerate(op.inputs if op.inputs is not None else []):
@@ -274,6 +285,8 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
             tensor = graph.tensors[index]
             data = parsed.buffers[tensor.buffer].data
             if tensor.type != float32 or data is None or len(data) < 4 * min_elements:
+                continue
+            if (g, index) in hybrid_inputs:
                 continue
             values = np.frombuffer(bytes(bytearray(data)), dtype="<f4")
             if not np.all(np.isfinite(values)) or np.max(np.abs(values), initial=0.0) > 65504.0:
@@ -288,7 +301,7 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
             if storage == "int8" and (is_filter or values.size >= int8_min_elements):
                 shaped = values.reshape([int(s) for s in tensor.shape])
                 axis = axes.pop() if is_filter and per_channel else None
-                q, scale = _int8_symmetric(shaped, axis)
+                q, scale = symmetric_int8(shaped, axis)
                 quant = schema.QuantizationParametersT()
                 quant.scale = [float(s) for s in scale]
                 quant.zeroPoint = [0] * len(scale)
@@ -314,4 +327,4 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
         graph.operators = new_ops + list(graph.operators)
     # The emptied float32 buffers stay as empty entries; compact_model (which
     # convert_model applies to every export) drops them.
-    return _pack(parsed)
+    return pack_model(parsed)

@@ -14,6 +14,9 @@ the calibrated model is quantized with the policy's denylist, the same call
 with ``denylisted_ops`` / ``denylisted_nodes``; the policy's ``int8_scopes``
 become ``denylisted_nodes`` for every op outside them). :func:`calibrate` and
 :func:`quantize_calibrated` expose the two steps for sensitivity studies.
+The float convs the policy's ``hybrid_scopes`` name then get int8 filters
+(:func:`imse_keras.export.hybrid.make_hybrid`), and the remaining float
+constants their storage type (``float_constants``).
 
 Every file is then compacted (:mod:`imse_keras.export.compact`; bit-identical
 outputs) and checked: a Flex (Select TF) or any other custom op raises
@@ -31,6 +34,7 @@ from pathlib import Path
 from imse_keras.export.calibration import CalibrationSet
 from imse_keras.export.compact import compact_model, store_constants
 from imse_keras.export.flatbuffer import ModelSummary, op_names, summarize_model
+from imse_keras.export.hybrid import make_hybrid
 from imse_keras.export.policy import QuantizationPolicy, get_policy
 
 __all__ = [
@@ -293,6 +297,8 @@ def convert_model(
                 if calibrated is None:
                     calibrated = calibrate(saved, calibration)
                 model = quantize_calibrated(calibrated, policy)
+                if policy.hybrid_scopes:
+                    model = make_hybrid(model, policy.hybrid_scopes)
                 if policy.float_constants != "float32":
                     model = store_constants(model, policy.float_constants,
                                             per_channel=policy.per_channel)

@@ -10,7 +10,7 @@ name       weights       activations   I/O       notes
 float32    float32       float32       float32   reference; matches Keras ~1e-5
 float16    float16       float32       float32   half the size, float math
 dynamic    int8          float32       float32   weights int8, hybrid kernels
-int8       int8          int8 / fp32   float32   int8 body, float elsewhere
+int8       int8          int8 / fp32   float32   int8 body, float / hybrid else
 =========  ============  ============  ========  ================================
 
 The ``int8`` preset is *mixed* precision, chosen by measurement (see
@@ -19,7 +19,9 @@ error and PESQ on vb_dev): int8 weights and int8 activations for the
 gated-dconv FFNs of every transformer block (the five U-Net body stages and the
 two output heads: both 1x1 convs, the depthwise convs, GELU and the gate), the
 body stages' IDConv embeddings, the down/up samplers and the dense encoder's
-four dilated 3x3 convs; float32 for the rest. MALA's own convolutions (qkvo,
+four dilated 3x3 convs; float32 for the rest. Inside the int8 FFNs the GELU
+computes in float (:data:`INT8_SPEED_FLOAT_OPS`): XNNPACK runs that as one int8
+table lookup, faster than TFLite's int8 GELU kernel. MALA's own convolutions (qkvo,
 lepe, proj) stay float: in int8 they cost output SNR and time (six DEQUANTIZE
 per block feeding the float attention core). Float are also:
 
@@ -33,6 +35,10 @@ per block feeding the float attention core). Float are also:
 * the two decoders' dense blocks and output convs: their activations are
   heavy-tailed (peak/RMS above 50), so one static int8 scale per tensor leaves
   them too few levels (all of their dense convs in int8: 13 dB mask SNR).
+  Most of these convs (:data:`INT8_HYBRID_SCOPES`) are *hybrid* instead: int8
+  filters on inputs quantized per pixel at run time, which keeps the levels a
+  static scale loses and runs on XNNPACK's int8 kernels
+  (:mod:`imse_keras.export.hybrid`).
 
 The float ops' own weights are *stored* as float16 (``float_constants="float16"``)
 and dequantized once when the model loads: LiteRT's XNNPACK delegate takes a
@@ -48,7 +54,10 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-__all__ = ["QuantizationPolicy", "POLICIES", "INT8_FLOAT_OPS", "INT8_BODY_SCOPES", "get_policy"]
+__all__ = [
+    "QuantizationPolicy", "POLICIES", "INT8_FLOAT_OPS", "INT8_SPEED_FLOAT_OPS", "INT8_BODY_SCOPES",
+    "INT8_HYBRID_SCOPES", "get_policy",
+]
 
 _WEIGHT_TYPES = ("float32", "float16", "int8")
 _ACTIVATION_TYPES = ("float32", "int8")
@@ -66,6 +75,22 @@ INT8_BODY_SCOPES: tuple[str, ...] = (
     # instance norms and PReLUs stay float (int8 MEAN/RSQRT run on reference
     # kernels, and QUANTIZE of every growing concatenation costs more than it saves).
     r"(^|/)enc_dense(_\d+)?/conv\d",
+)
+
+#: Op types the ``int8`` preset computes in float32 for speed: an int8 GELU runs
+#: on TFLite's reference lookup kernel outside XNNPACK, while XNNPACK takes the
+#: float GELU between its DEQUANTIZE and QUANTIZE as one int8 table lookup.
+INT8_SPEED_FLOAT_OPS: tuple[str, ...] = ("GELU",)
+
+#: Float convs the ``int8`` preset makes dynamic-range ("hybrid"; int8 filters,
+#: inputs quantized per pixel at run time): the two decoders' first three dense
+#: convs, the heads' output convs and the encoder's strided (1, 3) conv. The
+#: decoders' last dense convs stay float (hybrid, each alone costs 1.6 dB of
+#: mask SNR or 0.05 rad of phase).
+INT8_HYBRID_SCOPES: tuple[str, ...] = (
+    r"(^|/)(maskdec|phadec)_dense(_\d+)?/conv[0-2]",
+    r"(^|/)(mag|pha)_out_conv(_\d+)?/",
+    r"(^|/)enc_conv2(_\d+)?/",
 )
 
 
@@ -94,6 +119,10 @@ class QuantizationPolicy:
             or ``"int8"`` (per-channel filters, per-tensor tables; see
             :func:`imse_keras.export.compact.store_constants`). Dequantized
             once at load time; the ops still compute in float32.
+        hybrid_scopes: regexes over op names: the float CONV_2D ops among the
+            matches become dynamic-range ("hybrid") convs, int8 per-channel
+            filters on inputs quantized per pixel at run time
+            (:mod:`imse_keras.export.hybrid`). Empty: none.
     """
 
     name: str
@@ -105,6 +134,7 @@ class QuantizationPolicy:
     int8_scopes: tuple[str, ...] = ()
     per_channel: bool = True
     float_constants: str = "float32"
+    hybrid_scopes: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -130,20 +160,22 @@ class QuantizationPolicy:
         if self.float_constants not in _WEIGHT_TYPES:
             raise ValueError(f"float_constants must be one of {_WEIGHT_TYPES}. "
                              f"Received: float_constants={self.float_constants!r}")
-        if (self.float_ops or self.float_nodes or self.int8_scopes
+        if (self.float_ops or self.float_nodes or self.int8_scopes or self.hybrid_scopes
                 or self.float_constants != "float32") and self.activations != "int8":
             raise ValueError(
-                "float_ops, float_nodes, int8_scopes and float_constants apply to int8 "
-                "activations only."
+                "float_ops, float_nodes, int8_scopes, hybrid_scopes and float_constants "
+                "apply to int8 activations only."
             )
         object.__setattr__(self, "float_ops", tuple(str(o).upper() for o in self.float_ops))
         object.__setattr__(self, "float_nodes", tuple(str(n) for n in self.float_nodes))
-        object.__setattr__(self, "int8_scopes", tuple(str(p) for p in self.int8_scopes))
-        for pattern in self.int8_scopes:
-            try:
-                re.compile(pattern)
-            except re.error as err:
-                raise ValueError(f"int8_scopes: bad regex {pattern!r}: {err}") from None
+        for field in ("int8_scopes", "hybrid_scopes"):
+            patterns = tuple(str(p) for p in getattr(self, field))
+            object.__setattr__(self, field, patterns)
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as err:
+                    raise ValueError(f"{field}: bad regex {pattern!r}: {err}") from None
 
     @property
     def needs_calibration(self) -> bool:
@@ -155,7 +187,7 @@ class QuantizationPolicy:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        for key in ("float_ops", "float_nodes", "int8_scopes"):
+        for key in ("float_ops", "float_nodes", "int8_scopes", "hybrid_scopes"):
             d[key] = list(d[key])
         return d
 
@@ -171,10 +203,11 @@ POLICIES: dict[str, QuantizationPolicy] = {
             weights="int8",
             activations="int8",
             io="float32",
-            float_ops=INT8_FLOAT_OPS,
+            float_ops=INT8_FLOAT_OPS + INT8_SPEED_FLOAT_OPS,
             int8_scopes=INT8_BODY_SCOPES,
             per_channel=False,
             float_constants="float16",
+            hybrid_scopes=INT8_HYBRID_SCOPES,
         ),
     )
 }
