@@ -112,7 +112,7 @@ class IDConv(keras.layers.Layer):
         g = self._g
         t, f = z.shape[1], z.shape[2]
         other = f if axis == 1 else t
-        k = None if other is None or (axis == 2 and t is None) else _lane_group(other, g)
+        k = None if other is None else _lane_group(other, g)
         if k is None:
             return conv(z)
         b = ops.shape(z)[0]

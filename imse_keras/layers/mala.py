@@ -179,15 +179,15 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
         def rope(z, cos, sin):  # z * cos + swap(z) * sin
             return z * cos + ops.conv(z, swap, padding="valid") * sin
 
-        def kv(z, same_head):  # (s / N) sum_j z_j^T v_j per head: [B, C/2, C]
+        def kv(z, same_head):  # (s / N) sum_j z_j^T v_j per head: [B, 1, C/2, C]
             z_tok = ops.reshape(z, (b, -1, half))  # [B, N, C/2]
             full = ops.matmul(ops.transpose(z_tok, (0, 2, 1)), v_tok)
-            return full * ops.cast(same_head, dt) * scale
+            return ops.reshape(full * ops.cast(same_head, dt) * scale, (b, 1, half, c))
 
         v_tok = ops.reshape(v, (b, -1, c))  # [B, N, C]
         # Frequency half: RoPE on q and k per token, one KV_f.
         q_f, k_f = rope(q_f, cos_f, sin_f), rope(k_f, cos_f, sin_f)
-        y = ops.matmul(q_f, ops.reshape(kv(k_f, self._same_head_f), (b, 1, half, c)))  # [B, T, F, C]
+        y = ops.matmul(q_f, kv(k_f, self._same_head_f))  # [B, T, F, C]
 
         if x.shape[1] is None:
             # Dynamic T (Keras training and predict, dynamic-T exports): the
@@ -197,7 +197,7 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
             # tests/test_export.py::test_runner_handles_lengths_and_batches.)
             cos_tt, sin_tt = ops.reshape(cos_t, (-1, 1, half)), ops.reshape(sin_t, (-1, 1, half))
             q_t, k_t = rope(q_t, cos_tt, sin_tt), rope(k_t, cos_tt, sin_tt)  # [T, 1, C/2] tables
-            y = y + ops.matmul(q_t, ops.reshape(kv(k_t, self._same_head_t), (b, 1, half, c)))
+            y = y + ops.matmul(q_t, kv(k_t, self._same_head_t))
         else:
             # Static T (export graphs): the time half's rotation depends on the
             # frame only, so it moves onto per-frame [C/2, C] matrices. With
