@@ -31,15 +31,21 @@ demo: $(STAMP)
 	env -u IMSE_WEIGHTS $(BIN)/python -c "from imse_keras.weights.pretrained import \
 	resolve_checkpoint as r; print('weights for imse enhance (offline):', r(allow_download=False))"
 
+# pytest-xdist workers: each test file runs whole in one worker (its module
+# fixtures, e.g. the tiny model's conversions, are built once). TEST_WORKERS=0
+# runs in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 # Fast tier (CI): every module with small cases; pytest's `-m 'not slow'` is in pyproject.toml.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(PYTEST)
 	bash android_demo/run_jvm_tests.sh
 
 # Everything: the fast tier plus the tests marked slow (full vb_dev evaluation,
 # long training, official-size export, ...).
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(PYTEST) -m "slow or not slow"
 	bash android_demo/run_jvm_tests.sh
 
 # The Android demo: fixture freshness, the plain-Java core's JUnit tests (Debian's junit4) and
@@ -54,7 +60,7 @@ android-model: $(STAMP)
 
 # Only the slow tier.
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow
+	$(PYTEST) -m slow
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache

@@ -39,8 +39,12 @@ def pytest_runtest_protocol(item, nextitem):
 
 def pytest_sessionfinish(session, exitstatus):
     """Write ``seconds<TAB>test id`` (setup + call + teardown, this process and its
-    children) to ``$IMSE_TEST_CPU``, slowest first, when it is set."""
+    children) to ``$IMSE_TEST_CPU``, slowest first, when it is set; under
+    pytest-xdist each worker writes its own ``$IMSE_TEST_CPU.<worker id>``."""
     out = os.environ.get("IMSE_TEST_CPU")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if out and worker:
+        out = f"{out}.{worker}"
     if out and _cpu_times:
         rows = sorted(_cpu_times.items(), key=lambda kv: -kv[1])
         Path(out).write_text("".join(f"{t:.2f}\t{k}\n" for k, t in rows))
