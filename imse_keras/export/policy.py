@@ -85,8 +85,8 @@ INT8_SPEED_FLOAT_OPS: tuple[str, ...] = ("GELU",)
 #: Float convs the ``int8`` preset makes dynamic-range ("hybrid"; int8 filters,
 #: inputs quantized per pixel at run time): the two decoders' first three dense
 #: convs, the heads' output convs and the encoder's strided (1, 3) conv. The
-#: decoders' last dense convs stay float (hybrid, each alone costs 1.6 dB of
-#: mask SNR or 0.05 rad of phase).
+#: decoders' last dense convs stay float (hybrid too: 1.9 dB less mask SNR and
+#: 1.5x the phase error; ``bench/int8_islands.py``, ``tflite/README.md``).
 INT8_HYBRID_SCOPES: tuple[str, ...] = (
     r"(^|/)(maskdec|phadec)_dense(_\d+)?/conv[0-2]",
     r"(^|/)(mag|pha)_out_conv(_\d+)?/",
