@@ -242,16 +242,18 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
     import numpy as np
     from ai_edge_litert import schema_py_generated as schema
 
+    from imse_keras.export.flatbuffer import op_types
+    from imse_keras.export.hybrid import hybrid_op_inputs
+
     if storage not in CONSTANT_STORAGE:
         raise ValueError(f"storage must be one of {CONSTANT_STORAGE}. Received: {storage!r}")
     parsed = schema.ModelT.InitFromPackedBuf(bytes(model), 0)
     float32 = schema.TensorType.FLOAT32
     dequantize = schema.BuiltinOperator.DEQUANTIZE
-    op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    types = op_types(parsed)  # of the original op codes, before DEQUANTIZE codes are added
 
     def op_type(op) -> str:
-        code = parsed.operatorCodes[op.opcodeIndex]
-        return op_names.get(max(int(code.builtinCode), int(code.deprecatedBuiltinCode)), "?")
+        return types[op.opcodeIndex]
 
     opcode_index = {}
 
@@ -270,7 +272,6 @@ def store_constants(model: bytes, storage: str = "float16", min_elements: int = 
                 opcode_index[version] = len(parsed.operatorCodes) - 1
         return opcode_index[version]
 
-    from imse_keras.export.hybrid import hybrid_op_inputs
 
     # A hybrid conv's float32 bias must stay a plain constant (see
     # imse_keras.export.hybrid); its filter is int8 already.

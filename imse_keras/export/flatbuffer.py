@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["ModelSummary", "op_names", "summarize_model"]
+__all__ = ["ModelSummary", "op_names", "op_types", "summarize_model"]
 
 _TENSOR_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64",
                  6: "bool", 7: "int16", 9: "int8", 10: "float64"}
@@ -52,6 +52,24 @@ def _builtin_names() -> dict[int, str]:
     return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
 
+def op_types(parsed) -> list[str]:
+    """The op type of each operator code of a parsed ``ModelT``, by code index:
+    ``"CONV_2D"``, ..., ``"CUSTOM:<name>"`` for custom ops (Flex included),
+    ``"BUILTIN_<n>"`` for a builtin this schema does not name."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    names = _builtin_names()
+    types = []
+    for code in parsed.operatorCodes:
+        # Op codes above 127 live in builtinCode; older files only set the deprecated byte.
+        number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+        if number == schema.BuiltinOperator.CUSTOM:
+            types.append(f"CUSTOM:{(code.customCode or b'').decode('utf-8', 'replace')}")
+        else:
+            types.append(names.get(number, f"BUILTIN_{number}"))
+    return types
+
+
 def summarize_model(model: bytes) -> ModelSummary:
     """Op inventory of a ``.tflite`` model given as bytes.
 
@@ -64,17 +82,8 @@ def summarize_model(model: bytes) -> ModelSummary:
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise ValueError("not a TFLite flatbuffer (missing the 'TFL3' identifier)")
     parsed = schema.ModelT.InitFromPackedBuf(buf, 0)
-    names = _builtin_names()
-    op_names, custom = [], []
-    for code in parsed.operatorCodes:
-        # Op codes above 127 live in builtinCode; older files only set the deprecated byte.
-        number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-        if number == schema.BuiltinOperator.CUSTOM:
-            label = (code.customCode or b"").decode("utf-8", "replace")
-            custom.append(label)
-            op_names.append(f"CUSTOM:{label}")
-        else:
-            op_names.append(names.get(number, f"BUILTIN_{number}"))
+    op_names = op_types(parsed)
+    custom = [name[len("CUSTOM:"):] for name in op_names if name.startswith("CUSTOM:")]
     counts, float_counts = Counter(), Counter()
     for graph in parsed.subgraphs:
         for op in graph.operators:
@@ -100,13 +109,11 @@ def op_names(model: bytes) -> list[tuple[str, str]]:
     from ai_edge_litert import schema_py_generated as schema
 
     parsed = schema.ModelT.InitFromPackedBuf(bytes(model), 0)
-    names = _builtin_names()
+    types = op_types(parsed)
     graph = parsed.subgraphs[0]
     result = []
     for op in graph.operators:
-        code = parsed.operatorCodes[op.opcodeIndex]
-        number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-        kind = names.get(number, f"BUILTIN_{number}")
+        kind = types[op.opcodeIndex]
         outputs = [int(i) for i in (op.outputs if op.outputs is not None else []) if i >= 0]
         name = graph.tensors[outputs[0]].name.decode("utf-8", "replace") if outputs else ""
         result.append((kind, name))

@@ -26,14 +26,6 @@ import re
 __all__ = ["make_hybrid", "hybrid_op_inputs"]
 
 
-def _op_type_names(parsed) -> list[str]:
-    from ai_edge_litert import schema_py_generated as schema
-
-    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-    return [names.get(max(int(c.builtinCode), int(c.deprecatedBuiltinCode)), "?")
-            for c in parsed.operatorCodes]
-
-
 def _name(tensor) -> str:
     name = tensor.name
     if isinstance(name, bytes):
@@ -47,7 +39,9 @@ def hybrid_op_inputs(parsed) -> set[tuple[int, int]]:
     int8 filter)."""
     from ai_edge_litert import schema_py_generated as schema
 
-    kinds = _op_type_names(parsed)
+    from imse_keras.export.flatbuffer import op_types
+
+    kinds = op_types(parsed)
     found = set()
     for g, graph in enumerate(parsed.subgraphs):
         for op in graph.operators:
@@ -86,9 +80,10 @@ def make_hybrid(model: bytes, scopes: tuple[str, ...]) -> bytes:
 
     from imse_keras.export.compact import pack_model, symmetric_int8
     from imse_keras.export.convert import ExportError
+    from imse_keras.export.flatbuffer import op_types
 
     parsed = schema.ModelT.InitFromPackedBuf(bytes(model), 0)
-    kinds = _op_type_names(parsed)
+    kinds = op_types(parsed)
     patterns = [re.compile(p) for p in scopes]
     hits = [0] * len(patterns)
     for graph in parsed.subgraphs:
