@@ -70,10 +70,11 @@ def _features(cfg):
 
 def _errors(ref: dict, out: dict) -> tuple[float, float]:
     """Mean over segments of the mask SNR (dB) and the phase RMS error (rad)."""
+    from imse_keras.export.validate import snr_db
+
     snrs, rms = [], []
     for k in range(ref["mask"].shape[0]):
-        r, o = ref["mask"][k], out["mask"][k]
-        snrs.append(10 * np.log10(np.sum(r ** 2) / max(np.sum((r - o) ** 2), 1e-30)))
+        snrs.append(snr_db(ref["mask"][k].ravel(), out["mask"][k].ravel()))
         d = (np.arctan2(out["phase_i"][k], out["phase_r"][k])
              - np.arctan2(ref["phase_i"][k], ref["phase_r"][k]))
         rms.append(float(np.sqrt(np.mean(np.angle(np.exp(1j * d)) ** 2))))

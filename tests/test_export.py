@@ -381,14 +381,15 @@ def _hybrid_convs(model: bytes) -> list[dict]:
     count and axis, and how its bias is stored."""
     from ai_edge_litert import schema_py_generated as schema
 
+    from imse_keras.export.flatbuffer import op_types
+
     types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-    ops_by = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     parsed = schema.ModelT.InitFromPackedBuf(model, 0)
+    kinds = op_types(parsed)
     graph = parsed.subgraphs[0]
     out = []
     for op in graph.operators:
-        code = parsed.operatorCodes[op.opcodeIndex]
-        if ops_by[max(int(code.builtinCode), int(code.deprecatedBuiltinCode))] != "CONV_2D":
+        if kinds[op.opcodeIndex] != "CONV_2D":
             continue
         x, w, bias = (graph.tensors[int(i)] for i in op.inputs[:3])
         if types[x.type] != "FLOAT32" or types[w.type] != "INT8":
@@ -536,9 +537,11 @@ def test_incomplete_contract_is_rejected(written, tmp_path):
 # === Runner ================================================================
 
 
-def _dynamic_runs(tiny_model):
+@pytest.fixture(scope="module")
+def dynamic_runs(tiny_model):
     """A dynamic-T float export of the tiny model, fed T = 64, 100, 308, 64 with
-    batches 1, 3, 2, 1: ``(runner, [(Keras outputs, LiteRT outputs), ...])``."""
+    batches 1, 3, 2, 1 (one conversion for the tests below): ``(runner,
+    [(Keras outputs, LiteRT outputs), ...], last (mag_c, pha))``."""
     from imse_keras.export.convert import convert_model
     from imse_keras.export.runner import LiteRTModel
 
@@ -553,10 +556,10 @@ def _dynamic_runs(tiny_model):
     return runner, runs, (mag, pha)
 
 
-def test_runner_handles_lengths_and_batches(tiny_model):
+def test_runner_handles_lengths_and_batches(dynamic_runs):
     """A dynamic-T float export runs at any multiple of 4 frames and any batch,
     with the Keras model's output shapes; its first call matches Keras."""
-    runner, runs, (mag, pha) = _dynamic_runs(tiny_model)
+    runner, runs, (mag, pha) = dynamic_runs
     assert runner.num_frames is None
     for ref, out in runs:
         assert [o.shape for o in out] == [r.shape for r in ref]
@@ -572,8 +575,8 @@ def test_runner_handles_lengths_and_batches(tiny_model):
     "T = 64 and 100 (same file, same inputs; about a third of runs on a busy machine, "
     "with 1 or 2 threads; the Keras model is right). Fixed-T exports are not affected. "
     "Open: see README, Known limits."))
-def test_dynamic_runner_matches_keras_after_reshapes(tiny_model):
-    _, runs, _ = _dynamic_runs(tiny_model)
+def test_dynamic_runner_matches_keras_after_reshapes(dynamic_runs):
+    _, runs, _ = dynamic_runs
     for ref, out in runs:
         assert np.max(np.abs(out[0] - ref[0])) <= 1e-4 * np.max(np.abs(ref[0]))
 

@@ -191,10 +191,10 @@ class MagnitudeAwareLinearAttention(keras.layers.Layer):
 
         if x.shape[1] is None:
             # Dynamic T (Keras training and predict, dynamic-T exports): the
-            # time half's RoPE per token too. (On a dynamic-T .tflite, LiteRT
-            # 2.x gave wrong outputs for the folded form below from the second
-            # invoke on, in a process that had run the TF converter:
-            # tests/test_export.py::test_runner_handles_lengths_and_batches.)
+            # time half's RoPE per token too. (The folded form below was kept to
+            # a static T after a dynamic-T .tflite of it gave wrong outputs
+            # after a reshape; this form sometimes does too in LiteRT 2.3:
+            # tests/test_export.py::test_dynamic_runner_matches_keras_after_reshapes.)
             cos_tt, sin_tt = ops.reshape(cos_t, (-1, 1, half)), ops.reshape(sin_t, (-1, 1, half))
             q_t, k_t = rope(q_t, cos_tt, sin_tt), rope(k_t, cos_tt, sin_tt)  # [T, 1, C/2] tables
             y = y + ops.matmul(q_t, kv(k_t, self._same_head_t))
